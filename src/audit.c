@@ -1,0 +1,146 @@
+/* audit.c — append-only hash-chained audit rows. */
+#include "audit.h"
+#include "buf.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* hash = BLAKE2b-256(prev_hash, seq, ts, actor_id, actor, action, type, id,
+ * division, before, after), each field length-prefixed so no two rows encode
+ * alike. */
+static void chain_hash(const char *prev, int64_t seq, int64_t ts, int64_t actor_id, const char *const *fields,
+                       char out[65])
+{
+	crypto_generichash_state s;
+	unsigned char h[32];
+	char num[80];
+	crypto_generichash_init(&s, NULL, 0, sizeof h);
+	int n = snprintf(num, sizeof num, "%zu:%s|%lld|%lld|%lld|", strlen(prev), prev, (long long)seq, (long long)ts,
+	                 (long long)actor_id);
+	crypto_generichash_update(&s, (const unsigned char *)num, (unsigned long long)n);
+	for (int i = 0; i < 7; i++) {
+		const char *f = fields[i] ? fields[i] : "";
+		n = snprintf(num, sizeof num, "%zu:", strlen(f));
+		crypto_generichash_update(&s, (const unsigned char *)num, (unsigned long long)n);
+		crypto_generichash_update(&s, (const unsigned char *)f, strlen(f));
+	}
+	crypto_generichash_final(&s, h, sizeof h);
+	sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+static char *dump(json_t *j)
+{
+	return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+}
+
+int audit_write(db *d, const struct user *u, int64_t now, const char *action, const char *object_type,
+                const char *object_id, const char *division, json_t *before, json_t *after)
+{
+	int rc;
+	int64_t seq = 0;
+	char prev[65] = "", hash[65];
+	char *b = dump(before), *a = dump(after);
+	const char *actor = u ? u->login : "cli";
+	int64_t actor_id = u ? u->id : 0;
+	db_stmt *st = db_prepare(d, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash");
+	if (!st) {
+		rc = DB_ERROR;
+		goto cleanup;
+	}
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		seq = db_column_int64(st, 0);
+		cw_strlcpy(prev, db_column_text(st, 1), sizeof prev);
+		rc = 0;
+	} else if (rc == DB_DONE)
+		rc = DB_ERROR;
+	db_reset(st);
+	if (rc != 0)
+		goto cleanup;
+	const char *fields[7] = {actor, action, object_type, object_id, division ? division : "", b, a};
+	chain_hash(prev, seq, now, actor_id, fields, hash);
+	int64_t n = db_run(d,
+	                   "INSERT INTO audit(seq, ts, actor_id, actor, action, object_type, object_id, division_code, "
+	                   "before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	                   "IIIttttttttt", seq, now, actor_id, actor, action, object_type, object_id,
+	                   division ? division : "", b, a, prev, hash);
+	if (n < 0) {
+		rc = (int)n;
+		goto cleanup;
+	}
+	n = db_run(d, "UPDATE audit_head SET hash = $1 WHERE id = 1", "t", hash);
+	rc = n < 0 ? (int)n : 0;
+cleanup:
+	free(b);
+	free(a);
+	return rc;
+}
+
+int audit_write_id(db *d, const struct user *u, int64_t now, const char *action, const char *object_type,
+                   int64_t object_id, const char *division, json_t *before, json_t *after)
+{
+	char id[32];
+	snprintf(id, sizeof id, "%lld", (long long)object_id);
+	return audit_write(d, u, now, action, object_type, id, division, before, after);
+}
+
+int audit_verify(db *d, int64_t *rows, int64_t *bad_seq, char *msg, size_t msglen)
+{
+	char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000", hash[65];
+	int64_t expect = 1, head_seq = 0;
+	int rc, broken = 0;
+	*rows = 0;
+	*bad_seq = 0;
+	db_stmt *st = db_prepare(d, "SELECT seq, ts, actor_id, actor, action, object_type, object_id, division_code, "
+	                            "COALESCE(before_json, ''), COALESCE(after_json, ''), "
+	                            "prev_hash, hash, before_json IS NULL, after_json IS NULL FROM audit ORDER BY seq");
+	if (!st)
+		return DB_ERROR;
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t seq = db_column_int64(st, 0);
+		const char *fields[7];
+		for (int i = 0; i < 7; i++)
+			fields[i] = db_column_text(st, 3 + i);
+		if (db_column_int64(st, 12))
+			fields[5] = NULL;
+		if (db_column_int64(st, 13))
+			fields[6] = NULL;
+		(*rows)++;
+		if (seq != expect) {
+			snprintf(msg, msglen, "row %lld is missing (next row is %lld)", (long long)expect, (long long)seq);
+			*bad_seq = expect;
+			broken = 1;
+			break;
+		}
+		if (strcmp(db_column_text(st, 10), prev) != 0) {
+			snprintf(msg, msglen, "row %lld: prev_hash does not match row %lld", (long long)seq, (long long)seq - 1);
+			*bad_seq = seq;
+			broken = 1;
+			break;
+		}
+		chain_hash(prev, seq, db_column_int64(st, 1), db_column_int64(st, 2), fields, hash);
+		if (strcmp(hash, db_column_text(st, 11)) != 0) {
+			snprintf(msg, msglen, "row %lld: content does not match its hash (edited)", (long long)seq);
+			*bad_seq = seq;
+			broken = 1;
+			break;
+		}
+		memcpy(prev, hash, sizeof prev);
+		expect++;
+	}
+	db_reset(st);
+	if (broken)
+		return 1;
+	if (rc != DB_DONE)
+		return rc;
+	rc = db_query_int64(d, &head_seq, "SELECT seq FROM audit_head WHERE id = 1", "");
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERROR;
+	if (head_seq != expect - 1) {
+		snprintf(msg, msglen, "chain head is at row %lld but the log ends at row %lld (rows removed)",
+		         (long long)head_seq, (long long)expect - 1);
+		*bad_seq = expect;
+		return 1;
+	}
+	return 0;
+}

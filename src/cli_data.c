@@ -1,0 +1,110 @@
+/* cli_data.c — import institutions FILE, export institutions. */
+#include "cli.h"
+#include "clock.h"
+#include "db.h"
+#include "institution_io.h"
+#include "scope.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Reads a whole file into b. 0 or -1 after printing why. */
+static int slurp(const char *path, struct buf *b)
+{
+	char chunk[65536];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return cli_fail("cannot open %s: %s", path, strerror(errno)), -1;
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(b, chunk, n);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad)
+		return cli_fail("cannot read %s", path), -1;
+	return 0;
+}
+
+int cmd_import_institutions(struct cli *c)
+{
+	struct buf data = {0};
+	struct inst_import_result res;
+	struct cw_err e;
+	int rc = 1;
+	if (c->npos != 1)
+		return cli_usage("usage: carewatch import institutions --db PATH FILE [--skip-invalid] [--dry-run]");
+	if (slurp(c->pos[0], &data) != 0)
+		return 1;
+	db *d = cli_open_db(0);
+	if (!d) {
+		buf_free(&data);
+		return 1;
+	}
+	if (inst_import_csv(d, NULL, clock_now(), data.data ? data.data : "", data.len, cli_flag(c, "skip-invalid"),
+	                    cli_flag(c, "dry-run"), &res, &e) != 0) {
+		cli_fail("%s: %s (%s)", c->pos[0], e.msg, e.code);
+		goto cleanup;
+	}
+	size_t i;
+	json_t *p;
+	json_array_foreach(res.problems, i, p)
+	{
+		printf("line %lld: %s: %s (%s)\n", (long long)json_integer_value(json_object_get(p, "line")),
+		       json_string_value(json_object_get(p, "field")), json_string_value(json_object_get(p, "message")),
+		       json_string_value(json_object_get(p, "code")));
+	}
+	json_array_foreach(res.ignored, i, p)
+		printf("ignored column: %s\n", json_string_value(p));
+	printf("%s: %d rows (%s), %d valid, %d rejected; ", c->pos[0], res.rows, res.encoding, res.imported,
+	       res.rejected);
+	if (res.committed) {
+		printf("%d imported\n", res.imported);
+		rc = 0;
+	} else if (cli_flag(c, "dry-run")) {
+		printf("dry run: nothing stored\n");
+		rc = res.rejected ? 1 : 0;
+	} else
+		printf("nothing imported (fix the rows above, or use --skip-invalid)\n");
+cleanup:
+	json_decref(res.problems);
+	json_decref(res.ignored);
+	db_close(d);
+	buf_free(&data);
+	return rc;
+}
+
+int cmd_export_institutions(struct cli *c)
+{
+	const char *fmt = cli_opt(c, "format"), *out = cli_opt(c, "out"), *scope = cli_opt(c, "scope");
+	struct buf b = {0};
+	struct cw_err e;
+	int64_t n = 0;
+	int rc = 1;
+	if (!fmt || !out || (strcmp(fmt, "csv") && strcmp(fmt, "xlsx")))
+		return cli_usage("usage: carewatch export institutions --db PATH --format csv|xlsx --out FILE [--scope CODE]");
+	if (!scope)
+		scope = "";
+	if (!code_shape_ok(scope))
+		return cli_usage("--scope must be a division code (2, 4, 6 or 9 digits)");
+	db *d = cli_open_db(0);
+	if (!d)
+		return 1;
+	if (inst_export(d, NULL, scope, !strcmp(fmt, "xlsx"), &b, &n, &e) != 0) {
+		cli_fail("export failed: %s", e.msg);
+		goto cleanup;
+	}
+	FILE *f = fopen(out, "wb");
+	int ok = f && fwrite(b.data ? b.data : "", 1, b.len, f) == b.len;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		cli_fail("cannot write %s: %s", out, strerror(errno));
+		goto cleanup;
+	}
+	printf("%lld institutions written to %s\n", (long long)n, out);
+	rc = 0;
+cleanup:
+	db_close(d);
+	buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/* err.c — domain errors. */
+#include "err.h"
+#include "buf.h"
+#include "db.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void err_set(struct cw_err *e, int status, const char *code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	memset(e, 0, sizeof *e);
+	e->status = status;
+	cw_strlcpy(e->code, code, sizeof e->code);
+	cw_strlcpy(e->field, field ? field : "", sizeof e->field);
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+}
+
+void err_db(struct cw_err *e, int rc)
+{
+	const char *code, *msg;
+	memset(e, 0, sizeof *e);
+	e->status = db_error_http(rc, &code, &msg);
+	e->dbrc = rc;
+	cw_strlcpy(e->code, code, sizeof e->code);
+	cw_strlcpy(e->msg, msg, sizeof e->msg);
+}

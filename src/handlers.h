@@ -1,0 +1,34 @@
+/* handlers.h — every route handler, grouped by the file that implements it. */
+#ifndef CW_HANDLERS_H
+#define CW_HANDLERS_H
+struct req;
+
+/* health.c */
+int h_healthz(struct req *r);
+int h_metrics(struct req *r);
+int h_openapi(struct req *r);
+/* session.c */
+int h_session_create(struct req *r);
+int h_session_get(struct req *r);
+int h_session_delete(struct req *r);
+/* user.c */
+int h_users_list(struct req *r);
+int h_users_create(struct req *r);
+int h_user_get(struct req *r);
+int h_user_patch(struct req *r);
+/* division.c */
+int h_divisions_list(struct req *r);
+int h_division_get(struct req *r);
+/* institution.c */
+int h_institutions_list(struct req *r);
+int h_institutions_create(struct req *r);
+int h_institution_get(struct req *r);
+int h_institution_patch(struct req *r);
+int h_institution_history(struct req *r);
+/* institution_io.c */
+int h_institutions_export(struct req *r);
+int h_institutions_import(struct req *r);
+/* audit_api.c */
+int h_audit_list(struct req *r);
+
+#endif

@@ -1,0 +1,1 @@
+#define CAREWATCH_VERSION "0.1.0"
