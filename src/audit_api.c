@@ -32,7 +32,7 @@ int h_audit_list(struct req *r)
 	                                "ORDER BY seq DESC LIMIT $5 OFFSET $6");
 	json_t *items = json_array();
 	rc = st ? db_bindf(st, "ttttII", lo, hi, otype, oid, (int64_t)limit, (int64_t)offset) : DB_ERROR;
-	while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
 		json_t *b = json_loads(db_column_text(st, 7), 0, NULL), *a = json_loads(db_column_text(st, 8), 0, NULL);
 		json_array_append_new(items,
 		                      json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "seq",

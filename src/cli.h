@@ -7,6 +7,7 @@
  */
 #ifndef CW_CLI_H
 #define CW_CLI_H
+#include <stddef.h>
 
 #define CLI_MAX_OPTS 32
 #define CLI_MAX_POS 16

@@ -72,7 +72,7 @@ int cmd_user_list(struct cli *c)
 	int rc = st ? db_bindf(st, "tt", lo, hi) : DB_ERROR;
 	printf("%-6s %-20s %-9s %-10s %-12s %-4s %-9s %s\n", "id", "login", "role", "scope", "institution", "pii",
 	       "disabled", "name");
-	while (rc == 0 && (rc = db_step(st)) == DB_ROW)
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
 		printf("%-6lld %-20s %-9s %-10s %-12lld %-4s %-9s %s\n", (long long)db_column_int64(st, 0),
 		       db_column_text(st, 1), db_column_text(st, 2), *db_column_text(st, 3) ? db_column_text(st, 3) : "\"\"",
 		       (long long)db_column_int64(st, 4), db_column_int64(st, 5) ? "yes" : "no",

@@ -83,7 +83,7 @@ static int search(struct req *r, const char *q)
 	json_t *items = json_array();
 	int rc = st ? db_bindf(st, "t", buf_str(&pat)) : DB_ERROR;
 	buf_free(&pat);
-	while (rc == 0 && (rc = db_step(st)) == DB_ROW)
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
 		json_array_append_new(items, div_json(st));
 	db_reset(st);
 	if (rc != DB_DONE) {
@@ -118,7 +118,7 @@ int h_divisions_list(struct req *r)
 	db_stmt *st = db_prepare(r->db, "SELECT code, name, level, parent FROM divisions WHERE parent = $1 ORDER BY code");
 	json_t *items = json_array();
 	int rc = st ? db_bindf(st, "t", parent) : DB_ERROR;
-	while (rc == 0 && (rc = db_step(st)) == DB_ROW)
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
 		json_array_append_new(items, div_json(st));
 	db_reset(st);
 	if (rc != DB_DONE) {

@@ -160,12 +160,19 @@ static enum MHD_Result send_response(struct req *r)
 	return ret;
 }
 
+struct arg_check {
+	int bad_utf8;
+	size_t total;
+};
+
 static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	int *bad = cls;
+	struct arg_check *a = cls;
 	(void)kind;
-	if ((key && !utf8_valid(key, strlen(key))) || (value && !utf8_valid(value, strlen(value)))) {
-		*bad = 1;
+	size_t kl = key ? strlen(key) : 0, vl = value ? strlen(value) : 0;
+	a->total += kl + vl + 2;
+	if ((key && !utf8_valid(key, kl)) || (value && !utf8_valid(value, vl))) {
+		a->bad_utf8 = 1;
 		return MHD_NO;
 	}
 	return MHD_YES;
@@ -235,9 +242,13 @@ static void dispatch(struct req *r)
 		static_serve(r);
 		return;
 	}
-	int bad = 0;
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &bad);
-	if (bad || !utf8_valid(r->path, strlen(r->path))) {
+	struct arg_check args = {0, strlen(r->path)};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &args);
+	if (args.total > MAX_URL) {
+		reply_error(r, 414, "uri_too_long", "请求地址过长", NULL);
+		return;
+	}
+	if (args.bad_utf8 || !utf8_valid(r->path, strlen(r->path))) {
 		reply_error(r, 400, "invalid_utf8", "请求地址或参数不是有效的 UTF-8 编码", NULL);
 		return;
 	}
@@ -419,11 +430,12 @@ int http_serve(void)
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
 		flags |= MHD_USE_EPOLL;
 	struct MHD_Daemon *d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, access_cb, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    flags, 0, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.conn_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg.conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+	    (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+	    MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "carewatch: cannot listen on %s: %s\n", cfg.listen, strerror(errno));
 		return 1;

@@ -248,7 +248,7 @@ int h_institutions_list(struct req *r)
 	                   only, (int64_t)limit, (int64_t)offset)
 	        : DB_ERROR;
 	buf_free(&pat);
-	while (rc == 0 && (rc = db_step(st)) == DB_ROW)
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
 		json_array_append_new(items, inst_json(st));
 	db_reset(st);
 	if (rc != DB_DONE) {
@@ -302,9 +302,6 @@ int h_institutions_create(struct req *r)
 		return 0;
 	return reply_json(r, 201, j);
 }
-
-static const char *const patch_cols[] = {"name", "uscc", "type", "ownership", "division_code", "address",
-                                         "contact_name", "contact_phone", "medical", "status", "risk_level", NULL};
 
 struct patch_ctx {
 	struct req *r;
@@ -407,7 +404,7 @@ int h_institution_history(struct req *r)
 	                                "WHERE institution_id = $1 ORDER BY id");
 	json_t *items = json_array();
 	int rc = st ? db_bindf(st, "I", id) : DB_ERROR;
-	while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
 		const char *s = db_column_text(st, 0);
 		json_array_append_new(items, json_pack("{s:s,s:s,s:I,s:s,s:s}", "status", s, "status_label",
 		                                       enum_label(inst_statuses, s), "changed_at",

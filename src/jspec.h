@@ -9,6 +9,7 @@
 #ifndef CW_JSPEC_H
 #define CW_JSPEC_H
 #include <jansson.h>
+#include "utf8.h"
 
 struct req;
 
@@ -32,10 +33,6 @@ json_t *jspec_check(json_t *obj, const struct jfield *spec, int partial);
  * and all problems in "details"; returns -1. Returns 0 when all is well. */
 int jspec_check_or_reply(struct req *r, json_t *obj, const struct jfield *spec, int partial);
 
-/* Number of UTF-8 characters in s. */
-size_t utf8_chars(const char *s);
-/* 1 if s (len bytes) is valid UTF-8 without NUL bytes. */
-int utf8_valid(const char *s, size_t len);
 
 /* Convenience getters: string or NULL; integer or def. */
 const char *jstr(json_t *obj, const char *key);
