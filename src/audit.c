@@ -8,22 +8,29 @@
 /* hash = BLAKE2b-256(prev_hash, seq, ts, actor_id, actor, action, type, id,
  * division, before, after), each field length-prefixed so no two rows encode
  * alike. */
+static void hash_field(crypto_generichash_state *s, const char *f)
+{
+	char len[24];
+	int n = snprintf(len, sizeof len, "%zu:", strlen(f));
+	crypto_generichash_update(s, (const unsigned char *)len, (unsigned long long)n);
+	crypto_generichash_update(s, (const unsigned char *)f, strlen(f));
+}
+
 static void chain_hash(const char *prev, int64_t seq, int64_t ts, int64_t actor_id, const char *const *fields,
                        char out[65])
 {
 	crypto_generichash_state s;
 	unsigned char h[32];
-	char num[80];
+	char num[3][24];
 	crypto_generichash_init(&s, NULL, 0, sizeof h);
-	int n = snprintf(num, sizeof num, "%zu:%s|%lld|%lld|%lld|", strlen(prev), prev, (long long)seq, (long long)ts,
-	                 (long long)actor_id);
-	crypto_generichash_update(&s, (const unsigned char *)num, (unsigned long long)n);
-	for (int i = 0; i < 7; i++) {
-		const char *f = fields[i] ? fields[i] : "";
-		n = snprintf(num, sizeof num, "%zu:", strlen(f));
-		crypto_generichash_update(&s, (const unsigned char *)num, (unsigned long long)n);
-		crypto_generichash_update(&s, (const unsigned char *)f, strlen(f));
-	}
+	snprintf(num[0], sizeof num[0], "%lld", (long long)seq);
+	snprintf(num[1], sizeof num[1], "%lld", (long long)ts);
+	snprintf(num[2], sizeof num[2], "%lld", (long long)actor_id);
+	hash_field(&s, prev);
+	for (int i = 0; i < 3; i++)
+		hash_field(&s, num[i]);
+	for (int i = 0; i < 7; i++)
+		hash_field(&s, fields[i] ? fields[i] : "");
 	crypto_generichash_final(&s, h, sizeof h);
 	sodium_bin2hex(out, 65, h, sizeof h);
 }

@@ -48,7 +48,9 @@ void log_line(enum log_level l, const char *event, const char *kv)
 	char ts[40];
 	stamp(ts, sizeof ts);
 	struct buf b = {0};
-	char *ev = json_dumps(json_string(event), JSON_ENCODE_ANY);
+	json_t *evs = json_string(event);
+	char *ev = evs ? json_dumps(evs, JSON_ENCODE_ANY) : NULL;
+	json_decref(evs);
 	buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":%s", ts, names[l], ev ? ev : "\"?\"");
 	free(ev);
 	if (kv && *kv)
