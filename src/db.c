@@ -113,6 +113,13 @@ db_stmt *db_prepare(db *d, const char *sql)
 	return st;
 }
 
+/* Every engine's struct db_stmt begins with its `db *` (see db_sqlite.c and
+ * db_pg.c), so the owner is found without knowing the engine. */
+db *db_stmt_db(db_stmt *st)
+{
+	return *(db **)st;
+}
+
 int db_bind_int64(db_stmt *st, int idx, int64_t v) { return db_stmt_db(st)->ops->bind_int64(st, idx, v); }
 int db_bind_double(db_stmt *st, int idx, double v) { return db_stmt_db(st)->ops->bind_double(st, idx, v); }
 int db_bind_null(db_stmt *st, int idx) { return db_stmt_db(st)->ops->bind_null(st, idx); }

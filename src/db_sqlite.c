@@ -12,17 +12,12 @@
 #include <string.h>
 
 struct db_stmt {
-	db *d;
+	db *d; /* first, as db.c requires */
 	sqlite3_stmt *s;
 	int nparam;
 	int *map; /* map[k] = sqlite index of "$k", k = 1..nparam */
 	int64_t changes;
 };
-
-db *db_stmt_db(db_stmt *st)
-{
-	return st->d;
-}
 
 static int map_rc(db *d, int rc)
 {
