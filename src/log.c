@@ -60,6 +60,7 @@ void log_line(enum log_level l, const char *event, const char *kv)
 	buf_free(&b);
 }
 
+static void vlog(enum log_level l, const char *event, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void vlog(enum log_level l, const char *event, const char *fmt, va_list ap)
 {
 	if (l < min_level)
