@@ -32,9 +32,10 @@ start)
   [ -n "$port" ] || { echo "no free port" >&2; exit 1; }
   "${run_as[@]}" "$PGBIN/initdb" -D "$dir/data" -U cw --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
-  "${run_as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300 -c shared_buffers=128MB" \
-    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+  opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300 -c shared_buffers=128MB"
+  echo "$opts" > "$dir/opts"   # to restart it the same way (fault tests)
+  "${run_as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$opts" start >/dev/null \
+    || { cat "$dir/server.log" >&2; exit 1; }
   echo "$port" > "$dir/port"
   echo "export CAREWATCH_PG_URI=postgres://cw@127.0.0.1:$port/postgres"
   ;;

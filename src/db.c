@@ -99,8 +99,12 @@ db_stmt *db_prepare(db *d, const char *sql)
 			return d->cache[i].st;
 		}
 	db_stmt *st = NULL;
-	if (d->ops->prepare(d, sql, &st) != 0) {
-		log_bug("prepare failed: %s -- %s", d->err, sql);
+	int rc = d->ops->prepare(d, sql, &st);
+	if (rc != 0) {
+		if (rc == DB_UNAVAILABLE)
+			log_msg(LOG_WARN, "prepare failed, database unavailable: %s", d->err);
+		else
+			log_bug("prepare failed: %s -- %s", d->err, sql);
 		return NULL;
 	}
 	if (d->ncache == d->capcache) {
@@ -290,7 +294,7 @@ int db_txn(db *d, int write, db_txn_fn fn, void *ctx)
 		}
 		db_rollback(d);
 		if (rc != DB_BUSY)
-			return rc;
+			return db_error_of(d, rc);
 	}
 	return rc;
 }
@@ -380,6 +384,11 @@ int db_migrate(db *d, char *err, size_t errlen)
 		log_msg(LOG_INFO, "applied migration %s", a->name);
 	}
 	return 0;
+}
+
+int db_error_of(db *d, int rc)
+{
+	return rc == DB_ERROR && d && d->unavailable ? DB_UNAVAILABLE : rc;
 }
 
 int db_error_http(int rc, const char **code, const char **message)

@@ -81,6 +81,7 @@ struct db {
 	size_t ncache, capcache;
 	int in_txn;
 	int write_txn;
+	int unavailable;  /* set by the engine when the database cannot be reached */
 	char err[512];
 };
 
@@ -153,6 +154,11 @@ char *db_dialect(enum db_engine e, const char *sql);
 /* Implementations. */
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_pg_ops;
+
+/* The error to report for rc: DB_ERROR becomes DB_UNAVAILABLE when the
+ * failure came from losing the database (e.g. a prepare that could not reach
+ * the server), so outages answer 503, not 500. */
+int db_error_of(db *d, int rc);
 
 /* Maps a DB_* error to the HTTP status and stable code that reports it.
  * (503 db_unavailable, 503 db_busy, 409 conflict, 500 internal) */

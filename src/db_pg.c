@@ -50,17 +50,19 @@ static int map_err(db *d, PGresult *res)
 	size_t n = strlen(d->err);
 	while (n && d->err[n - 1] == '\n')
 		d->err[--n] = 0;
-	if (PQstatus(c) == CONNECTION_BAD)
+	if (PQstatus(c) == CONNECTION_BAD || !state) { /* no server answer: the connection broke */
+		d->unavailable = 1;
 		return DB_UNAVAILABLE;
-	if (!state)
-		return DB_UNAVAILABLE; /* no server answer: the connection broke */
+	}
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03"))
 		return DB_BUSY;
 	if (!strncmp(state, "23", 2))
 		return DB_CONSTRAINT;
 	if (!strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strncmp(state, "57P", 3) ||
-	    !strcmp(state, "25006"))
+	    !strcmp(state, "25006")) {
+		d->unavailable = 1;
 		return DB_UNAVAILABLE;
+	}
 	return DB_ERROR;
 }
 
@@ -120,9 +122,22 @@ static int server_prepare(db_stmt *st)
 	return rc;
 }
 
+static int pg_ping(db *d);
+
+/* Outside a transaction a broken connection is repaired before use, so the
+ * first request after a database restart does not fail. (Inside one, the
+ * error goes up and db_txn() pings and retries the whole transaction.) */
+static void repair_if_broken(db *d)
+{
+	struct pg *p = d->impl;
+	if (!d->in_txn && PQstatus(p->conn) == CONNECTION_BAD)
+		pg_ping(d);
+}
+
 static int pg_prepare(db *d, const char *sql, db_stmt **out)
 {
 	struct pg *p = d->impl;
+	repair_if_broken(d);
 	db_stmt *st = xcalloc(1, sizeof *st);
 	st->d = d;
 	st->sql = xstrdup(sql);
@@ -210,7 +225,8 @@ static int pg_bind_null(db_stmt *st, int k)
 static int pg_step(db_stmt *st)
 {
 	struct pg *p = st->d->impl;
-	if (!st->executed) {
+	for (int attempt = 0; !st->executed; attempt++) {
+		repair_if_broken(st->d);
 		if (st->gen != p->gen) {
 			int rc = server_prepare(st);
 			if (rc)
@@ -228,8 +244,13 @@ static int pg_step(db_stmt *st)
 			int rc = map_err(st->d, st->res);
 			PQclear(st->res);
 			st->res = NULL;
+			/* Outside a transaction every statement we send is a read (writes
+			 * run in db_txn), so one retry on a fresh connection is safe. */
+			if (rc == DB_UNAVAILABLE && !st->d->in_txn && attempt == 0 && pg_ping(st->d) == 0)
+				continue;
 			return rc;
 		}
+		st->d->unavailable = 0;
 		st->executed = 1;
 		st->row = -1;
 	}
@@ -272,6 +293,7 @@ static int64_t pg_changes(db_stmt *st) { return st->changes; }
 
 static int pg_exec(db *d, const char *sql)
 {
+	repair_if_broken(d);
 	PGresult *res = PQexec(conn_of(d), sql);
 	ExecStatusType s = PQresultStatus(res);
 	int rc = (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) ? 0 : map_err(d, res);
@@ -286,8 +308,10 @@ static int pg_ping(db *d)
 		PGresult *res = PQexec(p->conn, "SELECT 1");
 		int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 		PQclear(res);
-		if (ok)
+		if (ok) {
+			d->unavailable = 0;
 			return 0;
+		}
 	}
 	PQreset(p->conn);
 	if (PQstatus(p->conn) != CONNECTION_OK) {
@@ -296,6 +320,7 @@ static int pg_ping(db *d)
 	}
 	p->gen++; /* a new backend: prepared statements are gone */
 	d->in_txn = 0;
+	d->unavailable = 0;
 	log_msg(LOG_INFO, "postgresql connection re-established");
 	return 0;
 }

@@ -51,6 +51,7 @@ int reply_error(struct req *r, int status, const char *code, const char *message
 int reply_db_error(struct req *r, int rc)
 {
 	const char *code, *msg;
+	rc = db_error_of(r->db, rc);
 	int status = db_error_http(rc, &code, &msg);
 	if (status == 500)
 		log_bug("database error %d: %s", rc, r->db ? r->db->err : "");

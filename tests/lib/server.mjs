@@ -23,8 +23,8 @@ export const DEMO_PASSWORD = 'carewatch2026';
 
 /* Creates a fresh database URI: a SQLite file in dir, or a new PostgreSQL
  * database on the test cluster. */
-function freshDb(dir) {
-  const pg = process.env.CAREWATCH_TEST_PG;
+function freshDb(dir, pgOverride) {
+  const pg = pgOverride || process.env.CAREWATCH_TEST_PG;
   if (!pg) return path.join(dir, 'test.db');
   const name = 'cw_' + randomBytes(6).toString('hex');
   const r = spawnSync('psql', [pg, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`], { encoding: 'utf8' });
@@ -42,7 +42,7 @@ export function cli(args, { input = '', env = {} } = {}) {
 
 export async function startServer({ demo = true, env = {}, threads = 4, extraArgs = [], clock } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cw-test-'));
-  const db = freshDb(dir);
+  const db = freshDb(dir, env.CAREWATCH_TEST_PG);
   const clockFile = path.join(dir, 'clock');
   const init = cli(['init', '--db', db, ...(demo ? ['--demo'] : [])], { env });
   if (init.status !== 0) throw new Error(`init failed (${init.status}): ${init.stderr}`);
