@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #define MAX_URL 4096
+#define DISCARD_MAX (16ull * 1024 * 1024)
 
 static int active_requests;
 
@@ -153,6 +154,7 @@ static enum MHD_Result send_response(struct req *r)
 	for (int i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
 	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	r->sent = 1;
 	MHD_destroy_response(resp);
 	int64_t us = clock_mono_us() - r->t0_us;
 	metrics_record(r->route_index, r->status, us);
@@ -326,15 +328,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 			return send_response(r);
 		}
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > (unsigned long long)cfg.body_limit) {
+		unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+		if (declared > (unsigned long long)cfg.body_limit) {
 			reply_error(r, 413, "body_too_large", "请求体过大", NULL);
-			return send_response(r);
+			/* A modest excess is read and dropped so the client gets the 413
+			 * before the connection closes; a huge one is answered at once. */
+			if (declared > DISCARD_MAX)
+				return send_response(r);
 		}
 		return MHD_YES;
 	}
-	if (r->status) { /* already answered early; discard any body */
-		*upload_size = 0;
-		return MHD_YES;
+	if (r->status) { /* answer decided (413): drop the body, then reply */
+		if (r->sent || *upload_size) {
+			r->discarded += *upload_size;
+			*upload_size = 0;
+			return r->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+		}
+		return send_response(r);
 	}
 	if (*upload_size) {
 		if (r->body.len + *upload_size > (size_t)cfg.body_limit) {

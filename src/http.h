@@ -32,7 +32,8 @@ struct req {
 	char *params[REQ_MAX_PARAMS];  /* {name} segments of the route, in order */
 	int nparams;
 	struct buf body;               /* raw request body */
-	int body_too_large;
+	int sent;                      /* response queued */
+	unsigned long long discarded; /* bytes of a refused body read and dropped */
 	json_t *json;                  /* parsed body for routes with F_JSON */
 	struct user user;              /* valid when authed */
 	int authed;
