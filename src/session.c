@@ -170,8 +170,9 @@ int h_session_create(struct req *r)
 
 int h_session_get(struct req *r)
 {
+	/* asking "who am I" is not an error when the answer is "nobody" */
 	if (!r->authed)
-		return reply_error(r, 401, "unauthenticated", "请先登录", NULL);
+		return reply_json(r, 200, json_pack("{s:n}", "user"));
 	json_t *j = json_pack("{s:o}", "user", user_json(&r->user));
 	if (r->user.via_session)
 		json_object_set_new(j, "csrf", json_string(r->user.csrf));

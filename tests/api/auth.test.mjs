@@ -110,7 +110,9 @@ test('logout ends the session on the server', async () => {
   assert.equal((await s.get('/api/v1/session')).status, 200);
   const out = await s.del('/api/v1/session');
   assert.equal(out.status, 204);
-  assert.equal((await s.get('/api/v1/session')).status, 401);
+  const after = await s.get('/api/v1/session');
+  assert.equal(after.status, 200);
+  assert.equal(after.body.user, null);
   assert.equal((await s.get('/api/v1/institutions')).status, 401);
 });
 
