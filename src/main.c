@@ -130,6 +130,8 @@ static int parse_args(const struct cli_cmd *k, int argc, char **argv, struct cli
 		name[nl] = 0;
 		if (eq)
 			val = eq + 1;
+		if (!in_list(k->flags, name) && !in_list(k->opts, name) && strcmp(name, "config") != 0 && !config_find(name))
+			return cli_usage("unknown option --%s (see 'carewatch help %s')", name, k->name);
 		if (in_list(k->flags, name)) {
 			if (val)
 				return cli_usage("--%s takes no value", name);
