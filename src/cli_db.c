@@ -7,6 +7,7 @@
 #include "division.h"
 #include "http.h"
 #include "log.h"
+#include "template.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,17 @@ static int load_divisions(db *d)
 	return 0;
 }
 
+/* Loads and checks the report templates and publishes changed versions. */
+static int load_templates(db *d)
+{
+	char err[600];
+	if (template_load(err, sizeof err) != 0)
+		return cli_fail("template refused: %s", err);
+	if (template_publish(d, err, sizeof err) != 0)
+		return cli_fail("%s", err);
+	return 0;
+}
+
 int cmd_init(struct cli *c)
 {
 	int rc = 1;
@@ -34,6 +46,8 @@ int cmd_init(struct cli *c)
 		goto cleanup;
 	}
 	if (have == 0 && load_divisions(d) != 0)
+		goto cleanup;
+	if (load_templates(d) != 0)
 		goto cleanup;
 	if (cli_flag(c, "demo") && demo_load(d, stdout) != 0)
 		goto cleanup;
@@ -65,10 +79,13 @@ int cmd_serve(struct cli *c)
 	if (!d)
 		return 1;
 	int rc = db_query_int64(d, &have, "SELECT COUNT(*) FROM divisions", "");
-	db_close(d);
-	if (rc != DB_ROW || have == 0)
+	if (rc != DB_ROW || have == 0) {
+		db_close(d);
 		return cli_fail("the database has no divisions: run 'carewatch init --db %s' first", cfg.db);
-	return http_serve();
+	}
+	rc = load_templates(d);
+	db_close(d);
+	return rc ? rc : http_serve();
 }
 
 int cmd_backup(struct cli *c)

@@ -28,6 +28,21 @@ int h_institution_history(struct req *r);
 /* institution_io.c */
 int h_institutions_export(struct req *r);
 int h_institutions_import(struct req *r);
+/* report_api.c */
+int h_templates_list(struct req *r);
+int h_template_get(struct req *r);
+int h_report_get(struct req *r);
+int h_report_put(struct req *r);
+int h_report_zero(struct req *r);
+int h_report_validate(struct req *r);
+int h_report_review(struct req *r);
+int h_report_prefill(struct req *r);
+int h_report_history(struct req *r);
+/* dashboard_api.c */
+int h_completeness(struct req *r);
+int h_rollups(struct req *r);
+int h_series(struct req *r);
+int h_reports_list(struct req *r);
 /* audit_api.c */
 int h_audit_list(struct req *r);
 

@@ -31,6 +31,26 @@ const struct route routes[] = {
 	{"POST", "/api/v1/imports/institutions", h_institutions_import, CAP_INST_WRITE, F_BODY_RAW,
 	 "import institutions from CSV (UTF-8 or GB18030)"},
 
+	{"GET", "/api/v1/templates", h_templates_list, CAP_LOGIN, 0, "report templates"},
+	{"GET", "/api/v1/templates/{code}", h_template_get, CAP_LOGIN, 0, "a template's current version, in full"},
+	{"GET", "/api/v1/reports", h_reports_list, CAP_REPORT_READ, 0, "reports of a template in scope (review queue)"},
+	{"GET", "/api/v1/reports/{template}/{institution_id}/{period}", h_report_get, CAP_LOGIN, 0, "one report"},
+	{"PUT", "/api/v1/reports/{template}/{institution_id}/{period}", h_report_put, CAP_LOGIN, F_JSON,
+	 "save a draft or submit (idempotent by client_key)"},
+	{"POST", "/api/v1/reports/{template}/{institution_id}/{period}/validate", h_report_validate, CAP_LOGIN, F_JSON,
+	 "dry run: errors and warnings, nothing stored"},
+	{"POST", "/api/v1/reports/{template}/{institution_id}/{period}/zero", h_report_zero, CAP_LOGIN, F_JSON,
+	 "zero report: nothing new today"},
+	{"POST", "/api/v1/reports/{template}/{institution_id}/{period}/review", h_report_review, CAP_REPORT_REVIEW, F_JSON,
+	 "approve or return"},
+	{"GET", "/api/v1/reports/{template}/{institution_id}/{period}/prefill", h_report_prefill, CAP_LOGIN, 0,
+	 "values carried from the last report"},
+	{"GET", "/api/v1/reports/{template}/{institution_id}/{period}/history", h_report_history, CAP_LOGIN, 0,
+	 "every change of a value"},
+	{"GET", "/api/v1/completeness", h_completeness, CAP_REPORT_READ, 0, "expected, submitted, on time, late, missing"},
+	{"GET", "/api/v1/rollups", h_rollups, CAP_REPORT_READ, 0, "live sums by division (or by institution)"},
+	{"GET", "/api/v1/series", h_series, CAP_REPORT_READ, 0, "a field over time for a division"},
+
 	{"GET", "/api/v1/audit", h_audit_list, CAP_AUDIT, 0, "audit rows in scope"},
 };
 

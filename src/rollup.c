@@ -1,0 +1,121 @@
+/* rollup.c — maintaining the live roll-up rows. */
+#include "rollup.h"
+#include "buf.h"
+#include "scope.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *rollup_contrib(const struct template *t, json_t *values)
+{
+	json_t *c = json_object();
+	for (int i = 0; i < t->nfields; i++) {
+		const struct tfield *f = &t->fields[i];
+		json_t *v = json_object_get(values, f->code);
+		if (!v || json_is_null(v) || f->agg == AGG_NONE)
+			continue;
+		double x;
+		if (f->agg == AGG_COUNT_TRUE)
+			x = json_is_true(v) ? 1 : 0;
+		else if (json_is_number(v))
+			x = json_number_value(v);
+		else
+			continue;
+		json_object_set_new(c, f->code, json_pack("[f,i]", x, 1));
+	}
+	return c;
+}
+
+/* sums += sign * contrib */
+static void merge(json_t *sums, json_t *contrib, int sign)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(contrib, k, v)
+	{
+		json_t *cur = json_object_get(sums, k);
+		double s = cur ? json_number_value(json_array_get(cur, 0)) : 0;
+		double n = cur ? json_number_value(json_array_get(cur, 1)) : 0;
+		s += sign * json_number_value(json_array_get(v, 0));
+		n += sign * json_number_value(json_array_get(v, 1));
+		if (fabs(s) < 1e-9)
+			s = 0;
+		json_object_set_new(sums, k, json_pack("[f,f]", s, n));
+	}
+}
+
+json_t *rollup_values(const struct template *t, json_t *sums)
+{
+	json_t *out = json_object();
+	for (int i = 0; i < t->nfields; i++) {
+		const struct tfield *f = &t->fields[i];
+		if (f->agg == AGG_NONE)
+			continue;
+		json_t *cur = json_object_get(sums, f->code);
+		double s = cur ? json_number_value(json_array_get(cur, 0)) : 0;
+		double n = cur ? json_number_value(json_array_get(cur, 1)) : 0;
+		if (f->agg == AGG_AVG) {
+			json_object_set_new(out, f->code, n > 0 ? json_real(round(s / n * 100) / 100) : json_null());
+			continue;
+		}
+		if (f->type == FT_INT || f->agg == AGG_COUNT_TRUE)
+			json_object_set_new(out, f->code, json_integer((json_int_t)llround(s)));
+		else
+			json_object_set_new(out, f->code, json_real(round(s * 1000) / 1000));
+	}
+	return out;
+}
+
+static int apply_level(db *d, const struct template *t, const char *period, const char *div, json_t *contrib,
+                       int on_time, int sign)
+{
+	int rc;
+	int64_t n = db_run(d, "INSERT INTO rollups(template_code, period, division_code) VALUES ($1, $2, $3) "
+	                      "ON CONFLICT (template_code, period, division_code) DO NOTHING",
+	                   "ttt", t->code, period, div);
+	if (n < 0)
+		return (int)n;
+	/* the counters move in SQL; taking the row lock first also serializes
+	 * writers of this row on PostgreSQL before the packed sums are read */
+	db_stmt *st = db_prepare(d, "UPDATE rollups SET n_reports = n_reports + $4, n_on_time = n_on_time + $5, "
+	                            "n_late = n_late + $6 WHERE template_code = $1 AND period = $2 AND division_code = $3 "
+	                            "RETURNING sums");
+	if (!st)
+		return DB_ERROR;
+	db_bindf(st, "tttIII", t->code, period, div, (int64_t)sign, (int64_t)(on_time ? sign : 0),
+	         (int64_t)(on_time ? 0 : sign));
+	json_t *sums = NULL;
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		sums = json_loads(db_column_text(st, 0), 0, NULL);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_ERROR : rc;
+	if (!sums)
+		sums = json_object();
+	merge(sums, contrib, sign);
+	char *text = json_dumps(sums, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(sums);
+	n = db_run(d, "UPDATE rollups SET sums = $4 WHERE template_code = $1 AND period = $2 AND division_code = $3",
+	           "tttt", t->code, period, div, text);
+	free(text);
+	return n < 0 ? (int)n : 0;
+}
+
+int rollup_apply(db *d, const struct template *t, const char *period, const char *division, json_t *values,
+                 int on_time, int sign)
+{
+	static const size_t lens[] = {0, 2, 4, 6};
+	json_t *contrib = rollup_contrib(t, values);
+	int rc = 0;
+	for (size_t i = 0; i < 4 && rc == 0; i++) {
+		if (lens[i] > strlen(division))
+			break;
+		char div[SCOPE_MAX];
+		memcpy(div, division, lens[i]);
+		div[lens[i]] = 0;
+		rc = apply_level(d, t, period, div, contrib, on_time, sign);
+	}
+	json_decref(contrib);
+	return rc;
+}

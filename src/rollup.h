@@ -1,0 +1,21 @@
+/* rollup.h — live roll-ups: every counted report (submitted or approved) adds
+ * its contribution to one row per level (national, province, city, county) in
+ * the same transaction that stores it; an edit removes the old contribution and
+ * adds the new one; a return removes it. Reads never aggregate raw reports
+ * above the county, so numbers are right the moment a report is accepted. */
+#ifndef CW_ROLLUP_H
+#define CW_ROLLUP_H
+#include <jansson.h>
+#include "db.h"
+#include "template.h"
+
+/* Adds (sign = 1) or removes (sign = -1) one report. 0 or a DB_* error. */
+int rollup_apply(db *d, const struct template *t, const char *period, const char *division, json_t *values,
+                 int on_time, int sign);
+/* Turns packed sums {"f":[sum,count]} into values {"f": number} by each
+ * field's aggregation (sum, average, count of yes). New object. */
+json_t *rollup_values(const struct template *t, json_t *sums);
+/* The contribution of one report's values, packed like sums. New object. */
+json_t *rollup_contrib(const struct template *t, json_t *values);
+
+#endif

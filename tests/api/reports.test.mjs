@@ -1,0 +1,302 @@
+// Daily dispatch: templates, reports (idempotent, validated, reviewed, with
+// value history), completeness around the deadline in Asia/Shanghai, and live
+// roll-ups that always equal an independent sum over the raw reports.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, sql, newUscc } from '../lib/server.mjs';
+
+// 2022-12-25 10:00 in Asia/Shanghai (UTC+8)
+const at = (date, hh, mm = 0) => Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10), hh - 8, mm) / 1000;
+const DAY = '2022-12-25';
+const T = 'elderly-daily-2022';
+let srv, rep, jiangan, hongshan, wuhan, admin, dazhi, others;
+
+const good = (o = {}) => ({
+  residents_present: 80, staff_on_duty: 30, staff_shortage: 2, closed_management: true,
+  new_infected: 3, currently_infected: 10, severe_cases: 1, referred_to_hospital: 1, new_deaths: 0, staff_infected: 2,
+  fever_today: 4, antigen_tests: 60, risk_red: 5, risk_yellow: 20, risk_green: 55,
+  vaccinated_full: 60, vaccinated_booster: 40, vaccinated_none: 10,
+  stock_antipyretic: 300, used_antipyretic: 20, stock_antiviral: 10, used_antiviral: 1,
+  difficulties: '退烧药紧缺', urgent_needs: '', suggestions: '', ...o,
+});
+const path = (inst, day = DAY, t = T) => `/api/v1/reports/${t}/${inst}/${day}`;
+
+before(async () => {
+  // sessions last 30 days here: the test moves the server's clock over several days
+  srv = await startServer({ demo: true, clock: at(DAY, 10), env: { CAREWATCH_SESSION_HOURS: '720' } });
+  rep = await srv.api('jg.dazhi');
+  jiangan = await srv.api('mz.jiangan');
+  hongshan = await srv.api('mz.hongshan');
+  wuhan = await srv.api('mz.wuhan');
+  admin = await srv.api('admin');
+  dazhi = rep.user.institution_id;
+  // a few more elderly-care institutions in two counties, to sum over
+  others = [];
+  for (const [div, name] of [['420102003', '一元测试院'], ['420111001', '珞南测试院'], ['420111002', '关山测试院'], ['420106001', '积玉桥测试院']]) {
+    const r = await admin.post('/api/v1/institutions', { name, uscc: newUscc(div), type: 'elderly_care', ownership: 'private', division_code: div });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    others.push(r.body);
+  }
+});
+after(async () => { await srv?.stop(); });
+
+test('the four shipped templates load, with their fields and rules', async () => {
+  const r = await rep.get('/api/v1/templates');
+  assert.deepEqual(r.body.items.map((t) => t.code).sort(), ['child-daily-2022', 'elderly-daily-2022', 'medical-survey-2022', 'yl-yx-daily-2020']);
+  const t = await rep.get('/api/v1/templates/' + T);
+  const codes = t.body.sections.flatMap((s) => s.fields.map((f) => f.code));
+  for (const f of ['residents_present', 'staff_on_duty', 'staff_shortage', 'closed_management', 'new_infected', 'currently_infected',
+    'severe_cases', 'referred_to_hospital', 'new_deaths', 'staff_infected', 'fever_today', 'antigen_tests', 'risk_red', 'risk_yellow',
+    'risk_green', 'vaccinated_full', 'vaccinated_booster', 'difficulties', 'urgent_needs', 'suggestions'])
+    assert.ok(codes.includes(f), f);
+  for (const item of ['antipyretic', 'antiviral', 'antigen_kit', 'oximeter', 'oxygen_concentrator', 'mask_n95', 'protective_suit'])
+    assert.ok(codes.includes('stock_' + item) && codes.includes('used_' + item), item);
+  assert.ok(t.body.rules.some((x) => x.left === 'severe_cases' && x.op === '<=' && x.right === 'currently_infected' && x.severity === 'error'));
+  assert.equal(t.body.version, 1);
+  assert.equal((await rep.get('/api/v1/templates/nope')).status, 404);
+  const survey = r.body.items.find((x) => x.code === 'medical-survey-2022');
+  assert.equal(survey.period, 'once');
+  assert.equal(survey.campaign.opens, '2022-12-23');
+});
+
+test('a reporter submits; a retry with the same client_key returns the same report', async () => {
+  const body = { client_key: 'k-dazhi-1225-a', status: 'submitted', values: good() };
+  const a = await rep.put(path(dazhi), body);
+  assert.equal(a.status, 201, JSON.stringify(a.body));
+  assert.equal(a.body.status, 'submitted');
+  assert.equal(a.body.on_time, true);
+  assert.equal(a.body.values.residents_present, 80);
+  const b = await rep.put(path(dazhi), body);
+  assert.equal(b.status, 200);
+  assert.equal(b.body.id, a.body.id);
+  assert.equal(b.body.replayed, true);
+  const same = await Promise.all([1, 2, 3].map(() => rep.put(path(dazhi), body)));
+  assert.ok(same.every((x) => x.body.id === a.body.id));
+  assert.equal(sql(srv.db, `SELECT COUNT(*) FROM reports WHERE institution_id = ${dazhi}`), '1');
+  assert.equal(sql(srv.db, `SELECT n_reports FROM rollups WHERE template_code = '${T}' AND period = '${DAY}' AND division_code = '420102'`), '1');
+  const g = await rep.get(path(dazhi));
+  assert.equal(g.status, 200);
+  assert.equal(g.body.id, a.body.id);
+});
+
+test('rules, types, bounds and unknown fields → 422 validation_failed with details; nothing stored', async () => {
+  const inst = others[0].id;
+  const n0 = sql(srv.db, 'SELECT COUNT(*) FROM reports');
+  const put = (values) => admin.put(path(inst), { status: 'submitted', values });
+  const rule = await put(good({ severe_cases: 12, currently_infected: 10 }));
+  assert.equal(rule.status, 422);
+  assert.equal(rule.body.error.code, 'validation_failed');
+  const d = rule.body.error.details.find((x) => x.rule);
+  assert.equal(d.severity, 'error');
+  assert.match(d.message, /重症人数不能多于现有感染人数/);
+  assert.match(d.message, /12/);
+  assert.match(d.message, /10/);
+  const cases = [
+    [good({ surprise: 1 }), 'surprise', 'unknown_field'],
+    [good({ residents_present: '80' }), 'residents_present', 'invalid_type'],
+    [good({ residents_present: 2.5 }), 'residents_present', 'invalid_type'],
+    [good({ residents_present: -1 }), 'residents_present', 'out_of_range'],
+    [good({ closed_management: 1 }), 'closed_management', 'invalid_type'],
+    [good({ residents_present: undefined }), 'residents_present', 'required'],
+  ];
+  for (const [values, field, code] of cases) {
+    const r = await put(JSON.parse(JSON.stringify(values)));
+    assert.equal(r.status, 422, field);
+    assert.ok(r.body.error.details.some((x) => x.field === field && x.code === code && x.severity === 'error'), `${field} ${code}`);
+  }
+  assert.equal(sql(srv.db, 'SELECT COUNT(*) FROM reports'), n0);
+  // a draft may be incomplete, but not wrong
+  const draft = await admin.put(path(inst), { status: 'draft', values: { residents_present: 50 } });
+  assert.equal(draft.status, 201);
+  assert.equal(draft.body.status, 'draft');
+  assert.equal(sql(srv.db, `SELECT COUNT(*) FROM rollups WHERE template_code = '${T}' AND period = '${DAY}' AND division_code = '420102' AND n_reports = 1`), '1', 'drafts do not count');
+});
+
+test('warnings need the submitter\'s confirmation; validate is a dry run', async () => {
+  const inst = others[1].id;
+  const v = good({ fever_today: 500, residents_present: 80 });
+  const dry = await hongshan.post(path(inst) + '/validate', { values: v });
+  assert.equal(dry.status, 200);
+  assert.equal(dry.body.ok, true);
+  assert.equal(dry.body.warnings, 1);
+  assert.equal(dry.body.details[0].severity, 'warning');
+  assert.equal(sql(srv.db, `SELECT COUNT(*) FROM reports WHERE institution_id = ${inst}`), '0');
+  const no = await hongshan.put(path(inst), { status: 'submitted', values: v });
+  assert.equal(no.status, 422);
+  assert.equal(no.body.error.details[0].severity, 'warning');
+  const yes = await hongshan.put(path(inst), { status: 'submitted', values: v, confirm_warnings: true });
+  assert.equal(yes.status, 201, JSON.stringify(yes.body));
+  assert.equal(yes.body.warnings_confirmed, true);
+});
+
+test('bad targets: unknown template, institution, malformed period, out of scope', async () => {
+  const body = { status: 'submitted', values: good() };
+  assert.equal((await rep.put(`/api/v1/reports/nope/${dazhi}/${DAY}`, body)).status, 404);
+  assert.equal((await rep.put(path(999999), body)).status, 404);
+  for (const p of ['2022-13-01', '2022-02-30', '20221225', 'today']) {
+    const r = await rep.put(path(dazhi, p), body);
+    assert.equal(r.status, 400, p);
+    assert.equal(r.body.error.code, 'invalid_period');
+  }
+  // a reporter cannot file for another institution; an official not for another county
+  assert.equal((await rep.put(path(others[0].id), body)).status, 404);
+  assert.equal((await hongshan.put(path(dazhi), body)).status, 404);
+  assert.equal((await hongshan.get(path(dazhi))).status, 404);
+  assert.equal((await jiangan.get(path(dazhi))).status, 200);
+  // a child-welfare template does not apply to an elderly-care home
+  const cw = await rep.put(`/api/v1/reports/child-daily-2022/${dazhi}/${DAY}`, body);
+  assert.equal(cw.status, 422);
+  assert.equal(cw.body.error.code, 'template_not_applicable');
+});
+
+test('review: approve and return in scope; a return takes the report out of the roll-ups', async () => {
+  const inst = others[0].id; // 一元 (420102003), draft so far
+  const s = await jiangan.put(path(inst), { status: 'submitted', values: good({ residents_present: 100, risk_green: 75 }) });
+  assert.equal(s.status, 200, JSON.stringify(s.body));
+  const before = await jiangan.get(`/api/v1/rollups?template=${T}&period=${DAY}&division=420102`);
+  assert.equal(before.body.division.values.residents_present, 180);
+  assert.equal((await hongshan.post(path(inst) + '/review', { action: 'approve' })).status, 404);
+  assert.equal((await rep.post(path(dazhi) + '/review', { action: 'approve' })).status, 403);
+  const noReason = await jiangan.post(path(inst) + '/review', { action: 'return' });
+  assert.equal(noReason.status, 422);
+  const ret = await jiangan.post(path(inst) + '/review', { action: 'return', reason: '在院人数与上报不符' });
+  assert.equal(ret.status, 200);
+  assert.equal(ret.body.status, 'returned');
+  const mid = await jiangan.get(`/api/v1/rollups?template=${T}&period=${DAY}&division=420102`);
+  assert.equal(mid.body.division.values.residents_present, 80);
+  const again = await jiangan.put(path(inst), { status: 'submitted', values: good({ residents_present: 90, risk_green: 65 }) });
+  assert.equal(again.status, 200);
+  const ok = await jiangan.post(path(inst) + '/review', { action: 'approve' });
+  assert.equal(ok.body.status, 'approved');
+  const after = await jiangan.get(`/api/v1/rollups?template=${T}&period=${DAY}&division=420102`);
+  assert.equal(after.body.division.values.residents_present, 170);
+  // every change of a value is kept
+  const h = await jiangan.get(path(inst) + '/history');
+  const rp = h.body.items.filter((x) => x.field === 'residents_present');
+  assert.deepEqual(rp.map((x) => [x.old, x.new]), [[100, 90]]);
+  assert.equal(rp[0].actor, 'mz.jiangan');
+});
+
+test('completeness around the deadline (17:30 Asia/Shanghai), with the missing list and phones', async () => {
+  const D = '2022-12-26';
+  srv.setClock(at(D, 17, 29));
+  const a = await rep.put(path(dazhi, D), { status: 'submitted', values: good() });
+  assert.equal(a.body.on_time, true);
+  srv.setClock(at(D, 17, 31));
+  const b = await admin.put(path(others[0].id, D), { status: 'submitted', values: good() });
+  assert.equal(b.body.on_time, false);
+  const c = await wuhan.get(`/api/v1/completeness?template=${T}&period=${D}&division=4201`);
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  const jiangan_ = c.body.children.find((x) => x.code === '420102');
+  // 江岸: 社会福利院 (social_welfare), 大智敬老院, 一元颐养中心, 一元测试院 → 4 expected
+  assert.equal(jiangan_.expected, 4);
+  assert.equal(jiangan_.submitted, 2);
+  assert.equal(jiangan_.on_time, 1);
+  assert.equal(jiangan_.late, 1);
+  assert.equal(jiangan_.missing, 2);
+  assert.equal(c.body.division.submitted, 2);
+  assert.ok(c.body.division.expected >= 8);
+  const miss = c.body.missing.filter((m) => m.division_code.startsWith('420102'));
+  assert.equal(miss.length, 2);
+  assert.ok(miss.every((m) => m.contact_phone !== undefined && m.name));
+  // the first minute of the next day belongs to the next day
+  srv.setClock(at('2022-12-27', 0, 0));
+  const n = await rep.put(path(dazhi, '2022-12-27'), { status: 'submitted', values: good() });
+  assert.equal(n.body.on_time, true);
+  // scope: a county official cannot look at the city, a reporter sees no summaries
+  assert.equal((await jiangan.get(`/api/v1/completeness?template=${T}&period=${D}&division=4201`)).status, 404);
+  assert.equal((await rep.get(`/api/v1/completeness?template=${T}&period=${D}`)).status, 403);
+  assert.equal((await wuhan.get(`/api/v1/completeness?template=${T}&period=2022-13-01`)).status, 400);
+  srv.setClock(at(DAY, 10));
+});
+
+test('a period closes for the reporter after open_days; officials can still correct', async () => {
+  srv.setClock(at('2022-12-29', 23, 59)); // 12-25 + 3 open days → closes at the start of 12-29
+  const late = await rep.put(path(dazhi), { status: 'submitted', values: good({ residents_present: 81, risk_green: 56 }) });
+  assert.equal(late.status, 409);
+  assert.equal(late.body.error.code, 'period_closed');
+  srv.setClock(at('2022-12-28', 23, 59));
+  const ok = await rep.put(path(dazhi), { status: 'submitted', values: good({ residents_present: 81, risk_green: 56 }) });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(ok.body.on_time, true, 'on time is decided by the first submission');
+  srv.setClock(at(DAY, 10));
+});
+
+test('prefill carries state, not today\'s events; a zero report needs a previous report', async () => {
+  const D = '2022-12-27';
+  srv.setClock(at(D, 9));
+  const p = await rep.get(path(dazhi, D) + '/prefill');
+  assert.equal(p.status, 200);
+  assert.equal(p.body.from_period, '2022-12-26');
+  assert.equal(p.body.values.residents_present, 80);
+  assert.equal(p.body.values.new_infected, undefined);
+  assert.equal(p.body.values.difficulties, undefined);
+  const early = await rep.post(path(dazhi, '2022-12-28') + '/zero', {});
+  assert.equal(early.status, 409);
+  assert.equal(early.body.error.code, 'period_not_open');
+  srv.setClock(at('2022-12-28', 9));
+  const z = await rep.post(path(dazhi, '2022-12-28') + '/zero', { client_key: 'zero-dazhi-1228' });
+  assert.equal(z.status, 201, JSON.stringify(z.body));
+  assert.equal(z.body.values.new_infected, 0);
+  assert.equal(z.body.values.used_antipyretic, 0);
+  assert.equal(z.body.values.residents_present, 80);
+  const none = await admin.post(path(others[3].id, '2022-12-28') + '/zero', {});
+  assert.equal(none.status, 422);
+  assert.equal(none.body.error.code, 'no_previous_report');
+  srv.setClock(at(DAY, 10));
+});
+
+test('roll-ups at every level equal an independent sum over the raw reports', async () => {
+  const D = '2022-12-30';
+  srv.setClock(at(D, 12));
+  const insts = [dazhi, ...others.map((o) => o.id)];
+  let seed = 7;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  for (let step = 0; step < 40; step++) {
+    const inst = insts[rnd(insts.length)];
+    const act = rnd(5);
+    if (act <= 2) {
+      const res = 80 + rnd(100);
+      const v = good({ residents_present: res, risk_red: rnd(5), risk_yellow: rnd(10), risk_green: rnd(30), new_infected: rnd(5),
+        currently_infected: 10 + rnd(5), severe_cases: rnd(3), closed_management: rnd(2) === 1, stock_antipyretic: rnd(500) });
+      const r = await admin.put(path(inst, D), { status: act === 2 ? 'draft' : 'submitted', values: v, confirm_warnings: true });
+      assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
+    } else if (act === 3) {
+      await admin.post(path(inst, D) + '/review', { action: 'return', reason: '请核实' });
+    } else {
+      await admin.post(path(inst, D) + '/review', { action: 'approve' });
+    }
+  }
+  const raw = JSON.parse('[' + sql(srv.db, `SELECT division_code || '|' || vals FROM reports WHERE template_code = '${T}' AND period = '${D}' AND status IN ('submitted','approved')`)
+    .split('\n').filter(Boolean).map((l) => JSON.stringify(l)).join(',') + ']').map((l) => ({ div: l.split('|')[0], v: JSON.parse(l.slice(l.indexOf('|') + 1)) }));
+  for (const div of ['', '42', '4201', '420102', '420111', '420106']) {
+    const mine = raw.filter((x) => x.div.startsWith(div));
+    const r = await admin.get(`/api/v1/rollups?template=${T}&period=${D}&division=${div}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.division.reports, mine.length, div);
+    for (const f of ['residents_present', 'risk_green', 'new_infected', 'stock_antipyretic', 'severe_cases'])
+      assert.equal(r.body.division.values[f], mine.reduce((a, x) => a + (x.v[f] || 0), 0), `${div} ${f}`);
+    assert.equal(r.body.division.values.closed_management, mine.filter((x) => x.v.closed_management === true).length, `${div} yes-count`);
+  }
+  const city = await admin.get(`/api/v1/rollups?template=${T}&period=${D}&division=4201`);
+  const sumKids = city.body.children.reduce((a, c) => a + c.values.residents_present, 0);
+  assert.equal(sumKids, city.body.division.values.residents_present);
+  const county = await admin.get(`/api/v1/rollups?template=${T}&period=${D}&division=420111`);
+  assert.ok(county.body.children.every((c) => c.institution_id));
+  const series = await admin.get(`/api/v1/series?template=${T}&field=residents_present&division=42&from=2022-12-20&to=2022-12-31`);
+  assert.equal(series.status, 200);
+  const pt = series.body.points.find((x) => x.period === D);
+  assert.equal(pt.value, raw.reduce((a, x) => a + x.v.residents_present, 0));
+  assert.ok(series.body.points.length >= 3);
+  assert.equal((await admin.get(`/api/v1/series?template=${T}&field=difficulties&division=42&from=2022-12-20&to=2022-12-31`)).status, 400);
+  srv.setClock(at(DAY, 10));
+});
+
+test('the review queue lists reports in scope; reporters see only their own', async () => {
+  const q = await jiangan.get(`/api/v1/reports?template=${T}&status=submitted`);
+  assert.equal(q.status, 200);
+  assert.ok(q.body.items.every((x) => x.division_code.startsWith('420102') && x.status === 'submitted'));
+  const mine = await rep.get(`/api/v1/reports?template=${T}`);
+  assert.ok(mine.body.items.length > 0);
+  assert.ok(mine.body.items.every((x) => x.institution_id === dazhi));
+});
