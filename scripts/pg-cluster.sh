@@ -1,47 +1,139 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL 15 cluster for tests, run as an ordinary user on a
-# free loopback port.
+# A throwaway PostgreSQL 15 cluster for tests: its own directory, an ordinary
+# (non-root) user, 127.0.0.1 only, a free port, fsync on, trust authentication
+# on loopback. It never touches a system cluster (Debian's apt may run one on
+# 5432): own data directory, own port, own socket directory.
 #
-#   eval "$(scripts/pg-cluster.sh start DIR)"   # prints: export CAREWATCH_PG_URI=postgres://cw@127.0.0.1:PORT/postgres
+#   eval "$(scripts/pg-cluster.sh start [DIR])"
+#       starts a cluster in DIR (default: a new /tmp/cw-pg.XXXXXX) with a
+#       database "carewatch"; prints
+#         export CAREWATCH_PG_URI=postgres://cw@127.0.0.1:PORT/carewatch
+#         export CAREWATCH_PG_DIR=DIR
+#   uri=$(scripts/pg-cluster.sh newdb NAME)
+#       creates a fresh database NAME ([a-z_][a-z0-9_]*, must not exist) on the
+#       cluster of $CAREWATCH_PG_URI and prints its URI
+#   scripts/pg-cluster.sh ctl DIR stop|start
+#       stops or restarts the server and keeps its data (fault tests)
 #   scripts/pg-cluster.sh stop DIR
+#       stops the cluster and removes DIR (only a directory this script made)
 #
-# Trust authentication on 127.0.0.1 only; fsync on (crash tests rely on it).
+# As root (CI), the server runs as the 'postgres' account Debian's package
+# creates, or else as 'cwpg' (created with useradd); CWPG_USER overrides.
+# DIR must be reachable by that user and contain no whitespace.
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+MARK=.carewatch-pg-cluster
+SUPERUSER=cw
+DBNAME=carewatch
 
-# the server refuses to run as root: use the 'postgres' account Debian's
-# package creates, or a dedicated one
+die() { echo "pg-cluster: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+
+# run_as: the command prefix that runs a server binary as a non-root user.
 run_as=()
-if [ "$(id -u)" -eq 0 ]; then
-  user=postgres
-  id "$user" >/dev/null 2>&1 || { user=cwpg; id cwpg >/dev/null 2>&1 || useradd --system --no-create-home cwpg; }
-  run_as=(runuser -u "$user" --)
-fi
+pick_user() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	local user=${CWPG_USER:-}
+	if [ -z "$user" ]; then
+		if id postgres >/dev/null 2>&1; then user=postgres; else user=cwpg; fi
+	fi
+	if ! id "$user" >/dev/null 2>&1; then
+		[ "$user" = cwpg ] || die "user $user does not exist"
+		useradd --system --no-create-home --shell /usr/sbin/nologin cwpg
+	fi
+	run_as=(runuser -u "$user" --)
+	RUN_USER=$user
+}
 
+# port_taken PORT: true when something already accepts connections there.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# server_start DIR: starts the server with the options saved in DIR/opts.
+server_start() {
+	(cd "$1" && "${run_as[@]}" "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 30 -o "$(cat "$1/opts")" start) >/dev/null 2>&1
+}
+
+server_stop() {
+	(cd "$1" && "${run_as[@]}" "$PGBIN/pg_ctl" -D "$1/data" -m fast -w -t 60 stop) >/dev/null 2>&1
+}
+
+cmd_start() {
+	local dir=${1:-}
+	if [ -z "$dir" ]; then
+		dir=$(mktemp -d /tmp/cw-pg.XXXXXX)
+	fi
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	case "$dir" in *[[:space:]]*) die "DIR must not contain whitespace: $dir" ;; esac
+	[ ! -e "$dir/data" ] || die "$dir/data exists: stop that cluster first"
+	touch "$dir/$MARK"
+	chmod 700 "$dir"
+	if [ ${#run_as[@]} -gt 0 ]; then
+		chown "$RUN_USER" "$dir"
+		"${run_as[@]}" test -w "$dir" -a -x "$dir" || die "user $RUN_USER cannot reach $dir (a parent directory is closed to it)"
+	fi
+	(cd "$dir" && "${run_as[@]}" "$PGBIN/initdb" -D "$dir/data" -U "$SUPERUSER" --auth=trust -E UTF8 \
+		--locale=C.UTF-8 >"$dir/initdb.log" 2>&1) || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+
+	# Pick a port by trying: skip ports in use, and try another when the
+	# server cannot bind (a race with another process).
+	local port="" p
+	for _ in $(seq 1 30); do
+		p=$(shuf -i 20000-60999 -n 1)
+		port_taken "$p" && continue
+		echo "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" >"$dir/opts"
+		: >"$dir/server.log"
+		[ ${#run_as[@]} -eq 0 ] || chown "$RUN_USER" "$dir/server.log"
+		if server_start "$dir"; then port=$p; break; fi
+		grep -qiE 'could not bind|could not create any TCP/IP sockets|address already in use|lock file .* already exists' \
+			"$dir/server.log" || { cat "$dir/server.log" >&2; die "server did not start (log above)"; }
+	done
+	[ -n "$port" ] || die "no free port found"
+	echo "$port" >"$dir/port"
+	"$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U "$SUPERUSER" "$DBNAME" || die "createdb failed"
+	echo "export CAREWATCH_PG_URI=postgres://$SUPERUSER@127.0.0.1:$port/$DBNAME"
+	echo "export CAREWATCH_PG_DIR=$dir"
+}
+
+cmd_newdb() {
+	local name=${1:-}
+	[[ $name =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "database name must match [a-z_][a-z0-9_]{0,62}"
+	local uri=${CAREWATCH_PG_URI:-}
+	[ -n "$uri" ] || die "CAREWATCH_PG_URI is not set (eval \"\$($0 start)\" first)"
+	"$PGBIN/psql" "$uri" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null || die "cannot create database $name"
+	# postgres://user@host:port/db?opts → same with /NAME
+	local query="" base=$uri
+	case "$uri" in *\?*) query="?${uri#*\?}"; base=${uri%%\?*} ;; esac
+	local auth=${base#*://}
+	echo "${base%%://*}://${auth%%/*}/$name$query"
+}
+
+cmd_stop() {
+	local dir=${1:-}
+	[ -n "$dir" ] || usage
+	[ -d "$dir" ] || return 0
+	[ -e "$dir/$MARK" ] || die "$dir was not made by this script: not removing it"
+	[ ! -d "$dir/data" ] || server_stop "$dir" || true
+	rm -rf "$dir"
+}
+
+cmd_ctl() {
+	local dir=${1:-} action=${2:-}
+	[ -e "$dir/$MARK" ] && [ -d "$dir/data" ] || die "$dir holds no cluster of this script"
+	case "$action" in
+	start) server_start "$dir" || { tail -20 "$dir/server.log" >&2; die "server did not start"; } ;;
+	stop) server_stop "$dir" || die "server did not stop" ;;
+	*) usage ;;
+	esac
+}
+
+[ -x "$PGBIN/initdb" ] || die "PostgreSQL 15 not found in $PGBIN (apt-get install postgresql-15)"
+cmd=${1:-}
+[ $# -gt 0 ] && shift
 case "$cmd" in
-start)
-  mkdir -p "$dir"
-  [ ${#run_as[@]} -eq 0 ] || chown "$user" "$dir"
-  chmod 700 "$dir"
-  port=""
-  for p in $(shuf -i 20000-45000 -n 100); do
-    if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then port=$p; break; fi
-  done
-  [ -n "$port" ] || { echo "no free port" >&2; exit 1; }
-  "${run_as[@]}" "$PGBIN/initdb" -D "$dir/data" -U cw --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
-    || { cat "$dir/initdb.log" >&2; exit 1; }
-  opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300 -c shared_buffers=128MB"
-  echo "$opts" > "$dir/opts"   # to restart it the same way (fault tests)
-  "${run_as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$opts" start >/dev/null \
-    || { cat "$dir/server.log" >&2; exit 1; }
-  echo "$port" > "$dir/port"
-  echo "export CAREWATCH_PG_URI=postgres://cw@127.0.0.1:$port/postgres"
-  ;;
-stop)
-  [ -d "$dir/data" ] && "${run_as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
-  rm -rf "$dir"
-  ;;
-*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+start) pick_user; cmd_start "$@" ;;
+stop) pick_user; cmd_stop "$@" ;;
+ctl) pick_user; cmd_ctl "$@" ;;
+newdb) cmd_newdb "$@" ;;
+*) usage ;;
 esac
