@@ -4,9 +4,12 @@
  * obeys every rule. */
 #include "demo.h"
 #include "audit.h"
+#include "buf.h"
 #include "clock.h"
 #include "codes.h"
 #include "institution.h"
+#include "report.h"
+#include "template.h"
 #include "user.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -63,6 +66,120 @@ static void demo_uscc(int i, const char *division, const char *ownership, char o
 	out[18] = 0;
 }
 
+#define DEMO_DAYS 21
+
+/* Small deterministic generator, so every demo looks the same. */
+static unsigned rnd(unsigned *s, unsigned n)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (*s >> 16) % n;
+}
+
+/* Plausible daily values for an institution with `beds` beds on day k of an
+ * outbreak that peaks in the middle of the period. */
+static json_t *day_values(const struct template *t, int beds, int k, unsigned *s, double *stock)
+{
+	int residents = beds * (70 + (int)rnd(s, 20)) / 100;
+	int staff = residents / 3 + 2;
+	int wave = k < DEMO_DAYS / 2 ? k : DEMO_DAYS - k;
+	int cur = residents * wave / 60 + (int)rnd(s, 3);
+	int sev = cur / 8;
+	json_t *v = json_object();
+	int child = !strcmp(t->code, "child-daily-2022");
+	json_object_set_new(v, child ? "children_present" : "residents_present", json_integer(residents));
+	json_object_set_new(v, "staff_on_duty", json_integer(staff));
+	json_object_set_new(v, "staff_shortage", json_integer((int)rnd(s, 3)));
+	json_object_set_new(v, "closed_management", json_boolean(wave > 2));
+	json_object_set_new(v, "new_infected", json_integer(wave > 0 ? (int)rnd(s, (unsigned)(wave / 2 + 2)) : 0));
+	json_object_set_new(v, "currently_infected", json_integer(cur));
+	json_object_set_new(v, "severe_cases", json_integer(sev));
+	json_object_set_new(v, "referred_to_hospital", json_integer(sev ? (int)rnd(s, (unsigned)sev + 1) : 0));
+	json_object_set_new(v, "staff_infected", json_integer((int)rnd(s, 3)));
+	json_object_set_new(v, "fever_today", json_integer(cur / 2));
+	if (child) {
+		json_object_set_new(v, "health_check_done", json_true());
+		json_object_set_new(v, "in_isolation", json_integer(cur / 2));
+	} else {
+		json_object_set_new(v, "new_deaths", json_integer(0));
+		json_object_set_new(v, "antigen_tests", json_integer(residents / 2));
+		int red = residents / 10, yellow = residents / 4;
+		json_object_set_new(v, "risk_red", json_integer(red));
+		json_object_set_new(v, "risk_yellow", json_integer(yellow));
+		json_object_set_new(v, "risk_green", json_integer(residents - red - yellow));
+		int full = residents * 8 / 10;
+		json_object_set_new(v, "vaccinated_full", json_integer(full));
+		json_object_set_new(v, "vaccinated_booster", json_integer(full * 6 / 10));
+		json_object_set_new(v, "vaccinated_none", json_integer(residents / 10));
+		json_object_set_new(v, "living_supply_days", json_integer(7 + (int)rnd(s, 20)));
+		json_object_set_new(v, "emergency_plan", json_true());
+	}
+	for (int i = 0; i < t->nfields; i++) {
+		const struct tfield *f = &t->fields[i];
+		if (!f->item || strncmp(f->code, "stock_", 6) != 0)
+			continue;
+		int used = 1 + (int)rnd(s, (unsigned)(residents / 10 + 2));
+		double *st = &stock[i];
+		if (*st <= 0)
+			*st = residents * 3;
+		*st -= used;
+		if (*st < residents / 4)
+			*st += residents * 2; /* a delivery */
+		char used_code[80];
+		snprintf(used_code, sizeof used_code, "used_%s", f->code + 6);
+		json_object_set_new(v, f->code, json_integer((json_int_t)*st));
+		if (template_field(t, used_code))
+			json_object_set_new(v, used_code, json_integer(used));
+	}
+	return v;
+}
+
+/* Three weeks of daily reports up to today, a few late and today's partly
+ * missing, so the dashboard shows something real. Returns the count or -1. */
+static int demo_reports(db *d, const int64_t *inst_ids, int64_t now)
+{
+	struct user u = {.id = 0, .role = ROLE_OFFICIAL, .scope = "", .caps = role_caps(ROLE_OFFICIAL)};
+	cw_strlcpy(u.login, "demo", sizeof u.login);
+	char today[11], day[11];
+	clock_local_date(now, today);
+	unsigned seed = 2022;
+	int n = 0;
+	for (size_t i = 0; i < sizeof insts / sizeof insts[0]; i++) {
+		const char *tcode = !strcmp(insts[i].type, "child_welfare") || !strcmp(insts[i].type, "minor_protection")
+		                        ? "child-daily-2022"
+		                        : "elderly-daily-2022";
+		const struct template *t = template_find(tcode);
+		if (!t || !template_applies(t, insts[i].type))
+			continue;
+		double stock[128] = {0};
+		for (int k = 0; k < DEMO_DAYS; k++) {
+			date_add_days(today, k - (DEMO_DAYS - 1), day);
+			if (k == DEMO_DAYS - 1 && i % 3 == 0)
+				continue; /* not reported yet today */
+			json_t *v = day_values(t, insts[i].beds, k, &seed, stock);
+			struct cw_err e;
+			int y, m, dd;
+			date_parse(day, &y, &m, &dd);
+			int late = rnd(&seed, 10) == 0;
+			struct report_save s = {.t = t, .institution_id = inst_ids[i], .period = day, .submit = 1, .values = v,
+			                        .confirm_warnings = 1, .u = &u,
+			                        .now = clock_local_to_unix(y, m, dd, late ? 18 : 9 + (int)rnd(&seed, 8), 0),
+			                        .details = json_array()};
+			int rc = report_save(d, &s, &e);
+			if (rc != 0) {
+				char *det = json_dumps(s.details, JSON_COMPACT);
+				fprintf(stderr, "carewatch: demo report %s %s: %s %s\n", insts[i].name, day, e.msg, det ? det : "");
+				free(det);
+			}
+			json_decref(s.details);
+			json_decref(v);
+			if (rc != 0)
+				return -1;
+			n++;
+		}
+	}
+	return n;
+}
+
 int demo_load(db *d, FILE *out)
 {
 	int64_t id = 0, inst_ids[sizeof insts / sizeof insts[0]];
@@ -110,8 +227,11 @@ int demo_load(db *d, FILE *out)
 			return -1;
 		}
 	}
-	fprintf(out, "demo data: %zu institutions, %zu users\n", sizeof insts / sizeof insts[0],
-	        sizeof users / sizeof users[0]);
+	int nrep = demo_reports(d, inst_ids, now);
+	if (nrep < 0)
+		return -1;
+	fprintf(out, "demo data: %zu institutions, %zu users, %d daily reports over %d days\n",
+	        sizeof insts / sizeof insts[0], sizeof users / sizeof users[0], nrep, DEMO_DAYS);
 print:
 	fprintf(out, "demo logins (password %s):\n", DEMO_PASSWORD);
 	for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)

@@ -72,7 +72,7 @@ test('a reporter submits; a retry with the same client_key returns the same repo
   assert.equal(b.body.replayed, true);
   const same = await Promise.all([1, 2, 3].map(() => rep.put(path(dazhi), body)));
   assert.ok(same.every((x) => x.body.id === a.body.id));
-  assert.equal(sql(srv.db, `SELECT COUNT(*) FROM reports WHERE institution_id = ${dazhi}`), '1');
+  assert.equal(sql(srv.db, `SELECT COUNT(*) FROM reports WHERE institution_id = ${dazhi} AND period = '${DAY}'`), '1');
   assert.equal(sql(srv.db, `SELECT n_reports FROM rollups WHERE template_code = '${T}' AND period = '${DAY}' AND division_code = '420102'`), '1');
   const g = await rep.get(path(dazhi));
   assert.equal(g.status, 200);

