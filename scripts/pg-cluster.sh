@@ -119,7 +119,7 @@ cmd_stop() {
 
 cmd_ctl() {
 	local dir=${1:-} action=${2:-}
-	[ -e "$dir/$MARK" ] && [ -d "$dir/data" ] || die "$dir holds no cluster of this script"
+	if [ ! -e "$dir/$MARK" ] || [ ! -d "$dir/data" ]; then die "$dir holds no cluster of this script"; fi
 	case "$action" in
 	start) server_start "$dir" || { tail -20 "$dir/server.log" >&2; die "server did not start"; } ;;
 	stop) server_stop "$dir" || die "server did not stop" ;;

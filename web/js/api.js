@@ -53,6 +53,7 @@ window.cwApi = (function () {
     onUnauthorized(fn) { onUnauthorized = fn; },
     get: (p) => call('GET', p),
     post: (p, b) => call('POST', p, b),
+    put: (p, b) => call('PUT', p, b),
     patch: (p, b) => call('PATCH', p, b),
     del: (p) => call('DELETE', p),
     query,

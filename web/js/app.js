@@ -14,6 +14,8 @@ document.addEventListener('alpine:init', function () {
 
   const MENU = [
     { page: 'home', key: 'menu.home', cap: null },
+    { page: 'report', key: 'menu.report', cap: 'reports.submit' },
+    { page: 'dashboard', key: 'menu.dashboard', cap: 'reports.read', notRole: 'reporter' },
     { page: 'institutions', key: 'menu.institutions', cap: 'institutions.read' },
     { page: 'users', key: 'menu.users', cap: 'users' },
   ];
@@ -25,6 +27,8 @@ document.addEventListener('alpine:init', function () {
     if (parts[0] === 'institutions' && parts[1]) return { page: 'inst-detail', id: Number(parts[1]) };
     if (parts[0] === 'institutions') return { page: 'institutions', id: 0 };
     if (parts[0] === 'users') return { page: 'users', id: 0 };
+    if (parts[0] === 'report') return { page: 'report', id: Number(parts[1] || 0) };
+    if (parts[0] === 'dashboard') return { page: 'dashboard', id: 0 };
     return { page: 'home', id: 0 };
   }
 
@@ -71,7 +75,10 @@ document.addEventListener('alpine:init', function () {
         window.scrollTo(0, 0);
       },
       can(cap) { const u = Alpine.store('ui').user; return !!u && (!cap || u.caps.includes(cap)); },
-      get menu() { return MENU.filter((m) => this.can(m.cap)); },
+      get menu() {
+        const u = Alpine.store('ui').user;
+        return MENU.filter((m) => this.can(m.cap) && !(m.notRole && u && u.role === m.notRole));
+      },
       isPage(p) { return this.page === p || (p === 'institutions' && this.page.indexOf('inst-') === 0); },
       toggleMenu() { this.menuOpen = !this.menuOpen; },
       async switchLang() {
