@@ -19,6 +19,8 @@
 #
 # As root (CI), the server runs as the 'postgres' account Debian's package
 # creates, or else as 'cwpg' (created with useradd); CWPG_USER overrides.
+# stop and ctl act as the user recorded at start. CWPG_PORTS=LO-HI narrows the
+# port range (default 20000-60999).
 # DIR must be reachable by that user and contain no whitespace.
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -33,7 +35,9 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 run_as=()
 pick_user() {
 	[ "$(id -u)" -eq 0 ] || return 0
-	local user=${CWPG_USER:-}
+	local user=${CWPG_USER:-} dir=${1:-}
+	# a running cluster is managed by the user that started it
+	if [ -n "$dir" ] && [ -s "$dir/user" ]; then user=$(cat "$dir/user"); fi
 	if [ -z "$user" ]; then
 		if id postgres >/dev/null 2>&1; then user=postgres; else user=cwpg; fi
 	fi
@@ -70,6 +74,7 @@ cmd_start() {
 	chmod 700 "$dir"
 	if [ ${#run_as[@]} -gt 0 ]; then
 		chown "$RUN_USER" "$dir"
+		echo "$RUN_USER" >"$dir/user"
 		"${run_as[@]}" test -w "$dir" -a -x "$dir" || die "user $RUN_USER cannot reach $dir (a parent directory is closed to it)"
 	fi
 	(cd "$dir" && "${run_as[@]}" "$PGBIN/initdb" -D "$dir/data" -U "$SUPERUSER" --auth=trust -E UTF8 \
@@ -79,7 +84,7 @@ cmd_start() {
 	# server cannot bind (a race with another process).
 	local port="" p
 	for _ in $(seq 1 30); do
-		p=$(shuf -i 20000-60999 -n 1)
+		p=$(shuf -i "${CWPG_PORTS:-20000-60999}" -n 1)
 		port_taken "$p" && continue
 		echo "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" >"$dir/opts"
 		: >"$dir/server.log"
@@ -132,8 +137,8 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 start) pick_user; cmd_start "$@" ;;
-stop) pick_user; cmd_stop "$@" ;;
-ctl) pick_user; cmd_ctl "$@" ;;
+stop) pick_user "${1:-}"; cmd_stop "$@" ;;
+ctl) pick_user "${1:-}"; cmd_ctl "$@" ;;
 newdb) cmd_newdb "$@" ;;
 *) usage ;;
 esac

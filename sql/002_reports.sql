@@ -20,6 +20,7 @@ CREATE TABLE reports (
   period TEXT NOT NULL,
   status TEXT NOT NULL,
   vals TEXT NOT NULL,
+  derived TEXT NOT NULL DEFAULT '{}',
   warnings_confirmed INTEGER NOT NULL DEFAULT 0,
   first_submitted_at BIGINT,
   submitted_at BIGINT,

@@ -13,6 +13,7 @@
 #define CLI_MAX_POS 16
 
 struct cli {
+	const char *command;  /* the command's name, e.g. "export rollup" */
 	const char *opt_name[CLI_MAX_OPTS];
 	const char *opt_val[CLI_MAX_OPTS];
 	int nopt;
@@ -55,6 +56,7 @@ int cmd_token_create(struct cli *c);
 int cmd_import_divisions(struct cli *c);
 int cmd_import_institutions(struct cli *c);
 int cmd_export_institutions(struct cli *c);
+int cmd_export_dispatch(struct cli *c);
 int cmd_backup(struct cli *c);
 int cmd_audit_verify(struct cli *c);
 

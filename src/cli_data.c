@@ -2,7 +2,10 @@
 #include "cli.h"
 #include "clock.h"
 #include "db.h"
+#include "dashboard.h"
 #include "institution_io.h"
+#include "report.h"
+#include "template.h"
 #include "scope.h"
 #include <errno.h>
 #include <stdio.h>
@@ -102,6 +105,52 @@ int cmd_export_institutions(struct cli *c)
 		goto cleanup;
 	}
 	printf("%lld institutions written to %s\n", (long long)n, out);
+	rc = 0;
+cleanup:
+	db_close(d);
+	buf_free(&b);
+	return rc;
+}
+
+int cmd_export_dispatch(struct cli *c)
+{
+	const char *fmt = cli_opt(c, "format"), *out = cli_opt(c, "out"), *scope = cli_opt(c, "scope");
+	const char *tcode = cli_opt(c, "template"), *period = cli_opt(c, "period");
+	struct buf b = {0};
+	struct cw_err e;
+	char err[600];
+	int rc = 1;
+	const char *kind = c->command + strlen("export ");
+	if (c->npos != 0 || !fmt || !out || !tcode || !period || (strcmp(fmt, "csv") && strcmp(fmt, "xlsx")))
+		return cli_usage("usage: carewatch export rollup|missing|reports --db PATH --template CODE --period YYYY-MM-DD "
+		                 "--format csv|xlsx --out FILE [--scope CODE]");
+	if (!scope)
+		scope = "";
+	if (!code_shape_ok(scope) || strlen(scope) > 6)
+		return cli_usage("--scope must be a division code of a county or above");
+	if (template_load(err, sizeof err) != 0)
+		return cli_fail("template refused: %s", err);
+	const struct template *t = template_find(tcode);
+	if (!t)
+		return cli_fail("unknown template %s", tcode);
+	if (report_period_ok(t, period) != 0)
+		return cli_fail("bad period %s", period);
+	db *d = cli_open_db(0);
+	if (!d)
+		return 1;
+	if (dispatch_export(d, NULL, kind, t, period, scope, !strcmp(fmt, "xlsx"), &b, &e) != 0) {
+		cli_fail("export failed: %s (%s)", e.msg, e.code);
+		goto cleanup;
+	}
+	FILE *f = fopen(out, "wb");
+	int ok = f && fwrite(b.data ? b.data : "", 1, b.len, f) == b.len;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		cli_fail("cannot write %s: %s", out, strerror(errno));
+		goto cleanup;
+	}
+	printf("%s written to %s\n", kind, out);
 	rc = 0;
 cleanup:
 	db_close(d);

@@ -29,6 +29,7 @@ static const struct {
 	{OFF(clock_file), SZ(clock_file)},
 	{OFF(key_file), SZ(key_file)},
 	{OFF(templates_dir), SZ(templates_dir)},
+	{OFF(supply_days), SZ(supply_days)},
 };
 
 const struct cfg_def cfg_defs[] = {
@@ -59,6 +60,8 @@ const struct cfg_def cfg_defs[] = {
 	 "file holding the key that encrypts personal data at rest"},
 	{"templates_dir", CFG_STR, "", 0, 0, "CAREWATCH_TEMPLATES_DIR",
 	 "directory of report templates (default: the ones built in)"},
+	{"supply_days", CFG_INT, "3", 1, 60, "CAREWATCH_SUPPLY_DAYS",
+	 "an institution with fewer days of supply of an item than this is flagged"},
 	{NULL, CFG_STR, NULL, 0, 0, NULL, NULL},
 };
 

@@ -24,6 +24,7 @@ struct config {
 	char clock_file[1024];
 	char key_file[1024];
 	char templates_dir[1024];
+	long supply_days;
 };
 
 extern struct config cfg;

@@ -2,6 +2,7 @@
  * read from the live roll-up rows (rollup.c) and the registry, in scope. */
 #include "buf.h"
 #include "clock.h"
+#include "dashboard.h"
 #include "handlers.h"
 #include "http.h"
 #include "report.h"
@@ -55,24 +56,20 @@ static json_t *counts_obj(const char *code, const char *name, int64_t expected)
 	                 (json_int_t)expected);
 }
 
-int h_completeness(struct req *r)
+/* Completeness of a division (county or above) and its children, with the
+ * missing list. New object, or NULL with *rcp set. */
+json_t *completeness_build(db *d, const struct template *t, const char *period, const char *div, int *rcp)
 {
-	const struct template *t;
-	const char *period;
-	char div[SCOPE_MAX], lo[SCOPE_MAX], hi[SCOPE_MAX], name[128];
-	if (common_or_reply(r, &t, &period, div, 1) != 0)
-		return 0;
-	if (strlen(div) > 6)
-		return reply_error(r, 400, "invalid_division", "完成情况按县级及以上区划统计", "division");
+	char lo[SCOPE_MAX], hi[SCOPE_MAX], name[128];
 	scope_range(div, lo, hi);
 	size_t cl = child_len(strlen(div));
 	struct buf types = {0};
 	types_csv(t, &types);
-	json_t *me = counts_obj(div, div_name(r->db, div, name, sizeof name), 0);
+	json_t *me = counts_obj(div, div_name(d, div, name, sizeof name), 0);
 	json_t *kids = json_object(); /* code -> counts */
 	int rc;
 	/* expected: active institutions of the template's types, by child division */
-	db_stmt *st = db_prepare(r->db, "SELECT substr(division_code, 1, $3), COUNT(*) FROM institutions "
+	db_stmt *st = db_prepare(d, "SELECT substr(division_code, 1, $3), COUNT(*) FROM institutions "
 	                                "WHERE division_code >= $1 AND division_code < $2 AND status <> 'suspended' "
 	                                "AND (',' || $4 || ',') LIKE ('%,' || type || ',%') GROUP BY substr(division_code, 1, $3)");
 	rc = st ? db_bindf(st, "ttIt", lo, hi, (int64_t)(cl ? cl : strlen(div)), buf_str(&types)) : DB_ERROR;
@@ -92,10 +89,10 @@ int h_completeness(struct req *r)
 	json_t *v;
 	json_object_foreach(kids, k, v)
 	{
-		json_array_append_new(children, counts_obj(k, div_name(r->db, k, name, sizeof name), json_integer_value(v)));
+		json_array_append_new(children, counts_obj(k, div_name(d, k, name, sizeof name), json_integer_value(v)));
 	}
 	/* submitted, on time, late: from the roll-up rows of this level and the next */
-	st = db_prepare(r->db, "SELECT division_code, n_reports, n_on_time, n_late FROM rollups WHERE template_code = $1 "
+	st = db_prepare(d, "SELECT division_code, n_reports, n_on_time, n_late FROM rollups WHERE template_code = $1 "
 	                       "AND period = $2 AND division_code >= $3 AND division_code < $4 AND "
 	                       "(length(division_code) = $5 OR length(division_code) = $6)");
 	rc = st ? db_bindf(st, "ttttII", t->code, period, lo, hi, (int64_t)strlen(div), (int64_t)cl) : DB_ERROR;
@@ -126,7 +123,7 @@ int h_completeness(struct req *r)
 	}
 	/* who is missing, with phones to call */
 	json_t *missing = json_array();
-	st = db_prepare(r->db, "SELECT i.id, i.name, i.division_code, i.contact_name, i.contact_phone FROM institutions i "
+	st = db_prepare(d, "SELECT i.id, i.name, i.division_code, i.contact_name, i.contact_phone FROM institutions i "
 	                       "WHERE i.division_code >= $1 AND i.division_code < $2 AND i.status <> 'suspended' "
 	                       "AND (',' || $3 || ',') LIKE ('%,' || i.type || ',%') AND NOT EXISTS (SELECT 1 FROM reports r "
 	                       "WHERE r.template_code = $4 AND r.period = $5 AND r.institution_id = i.id "
@@ -145,16 +142,30 @@ int h_completeness(struct req *r)
 	}
 	json_decref(kids);
 	buf_free(&types);
-	json_t *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "template", t->code, "period", period, "deadline",
-	                        (json_int_t)report_deadline(t, period), "division", me, "children", children, "missing",
-	                        missing);
-	return reply_json(r, 200, out);
+	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "template", t->code, "period", period, "deadline",
+	                 (json_int_t)report_deadline(t, period), "division", me, "children", children, "missing", missing);
 dberr:
 	json_decref(me);
 	json_decref(kids);
 	buf_free(&types);
-	return reply_db_error(r, rc);
+	*rcp = rc;
+	return NULL;
 }
+
+int h_completeness(struct req *r)
+{
+	const struct template *t;
+	const char *period;
+	char div[SCOPE_MAX];
+	int rc = 0;
+	if (common_or_reply(r, &t, &period, div, 1) != 0)
+		return 0;
+	if (strlen(div) > 6)
+		return reply_error(r, 400, "invalid_division", "完成情况按县级及以上区划查询", "division");
+	json_t *j = completeness_build(r->db, t, period, div, &rc);
+	return j ? reply_json(r, 200, j) : reply_db_error(r, rc);
+}
+
 
 /* Roll-up row of one division (values + report count); zeros when absent. */
 static int rollup_row(db *d, const struct template *t, const char *period, const char *code, json_t **values,
@@ -175,39 +186,36 @@ static int rollup_row(db *d, const struct template *t, const char *period, const
 	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
 }
 
-int h_rollups(struct req *r)
+/* Roll-up of a division (county or above) and its children (sub-divisions,
+ * or institutions when by_inst or at a county). New object, or NULL with *rcp. */
+json_t *rollups_build(db *d, const struct template *t, const char *period, const char *div, int by_inst,
+                             int *rcp)
 {
-	const struct template *t;
-	const char *period;
-	char div[SCOPE_MAX], lo[SCOPE_MAX], hi[SCOPE_MAX], name[128];
-	if (common_or_reply(r, &t, &period, div, 1) != 0)
-		return 0;
-	if (strlen(div) > 6)
-		return reply_error(r, 400, "invalid_division", "汇总按县级及以上区划查询（县内可按机构列出）", "division");
-	const char *by = req_query(r, "by");
-	int by_inst = by && !strcmp(by, "institution");
-	if (by && !by_inst && strcmp(by, "division"))
-		return reply_error(r, 400, "invalid_query", "by 只能是 division 或 institution", "by");
+	char lo[SCOPE_MAX], hi[SCOPE_MAX], name[128];
 	json_t *values;
 	int64_t n;
-	int rc = rollup_row(r->db, t, period, div, &values, &n);
-	if (rc != 0)
-		return reply_db_error(r, rc);
-	json_t *me = json_pack("{s:s,s:s,s:I,s:o}", "code", div, "name", div_name(r->db, div, name, sizeof name),
+	int rc = rollup_row(d, t, period, div, &values, &n);
+	if (rc != 0) {
+		*rcp = rc;
+		return NULL;
+	}
+	json_t *me = json_pack("{s:s,s:s,s:I,s:o}", "code", div, "name", div_name(d, div, name, sizeof name),
 	                       "reports", (json_int_t)n, "values", values);
 	json_t *children = json_array();
 	scope_range(div, lo, hi);
 	size_t cl = child_len(strlen(div));
 	db_stmt *st;
 	if (by_inst || !cl) {
-		st = db_prepare(r->db, "SELECT r.institution_id, i.name, r.vals, r.division_code FROM reports r JOIN institutions i "
+		st = db_prepare(d, "SELECT r.institution_id, i.name, r.vals, r.division_code, r.derived FROM reports r JOIN institutions i "
 		                       "ON i.id = r.institution_id WHERE r.template_code = $1 AND r.period = $2 AND "
 		                       "r.division_code >= $3 AND r.division_code < $4 AND r.status IN ('submitted', 'approved') "
 		                       "ORDER BY r.division_code, r.institution_id LIMIT 5000");
 		rc = st ? db_bindf(st, "tttt", t->code, period, lo, hi) : DB_ERROR;
 		while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
 			json_t *vals = json_loads(db_column_text(st, 2), 0, NULL);
-			json_t *contrib = rollup_contrib(t, vals);
+			json_t *derived = json_loads(db_column_text(st, 4), 0, NULL);
+			json_t *contrib = rollup_contrib(t, vals, derived);
+			json_decref(derived);
 			json_array_append_new(children, json_pack("{s:I,s:s,s:s,s:I,s:o}", "institution_id",
 			                                          (json_int_t)db_column_int64(st, 0), "name", db_column_text(st, 1),
 			                                          "division_code", db_column_text(st, 3), "reports", (json_int_t)1,
@@ -216,7 +224,7 @@ int h_rollups(struct req *r)
 			json_decref(vals);
 		}
 	} else {
-		st = db_prepare(r->db, "SELECT r.division_code, COALESCE(d.name, ''), r.sums, r.n_reports FROM rollups r "
+		st = db_prepare(d, "SELECT r.division_code, COALESCE(d.name, ''), r.sums, r.n_reports FROM rollups r "
 		                       "LEFT JOIN divisions d ON d.code = r.division_code WHERE r.template_code = $1 AND r.period = $2 "
 		                       "AND r.division_code >= $3 AND r.division_code < $4 AND length(r.division_code) = $5 "
 		                       "AND r.n_reports > 0 ORDER BY r.division_code");
@@ -234,11 +242,31 @@ int h_rollups(struct req *r)
 	if (rc != DB_DONE) {
 		json_decref(me);
 		json_decref(children);
-		return reply_db_error(r, rc);
+		*rcp = rc;
+		return NULL;
 	}
-	return reply_json(r, 200, json_pack("{s:s,s:s,s:o,s:o}", "template", t->code, "period", period, "division", me,
-	                                    "children", children));
+	return json_pack("{s:s,s:s,s:o,s:o}", "template", t->code, "period", period, "division", me, "children", children);
 }
+
+int h_rollups(struct req *r)
+{
+	const struct template *t;
+	const char *period;
+	char div[SCOPE_MAX];
+	int rc = 0;
+	if (common_or_reply(r, &t, &period, div, 1) != 0)
+		return 0;
+	if (strlen(div) > 6)
+		return reply_error(r, 400, "invalid_division", "汇总按县级及以上区划查询（县内可按机构列出）", "division");
+	const char *by = req_query(r, "by");
+	int by_inst = by && !strcmp(by, "institution");
+	if (by && !by_inst && strcmp(by, "division"))
+		return reply_error(r, 400, "invalid_query", "by 只能是 division 或 institution", "by");
+	json_t *j = rollups_build(r->db, t, period, div, by_inst, &rc);
+	return j ? reply_json(r, 200, j) : reply_db_error(r, rc);
+}
+
+
 
 int h_series(struct req *r)
 {

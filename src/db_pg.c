@@ -1,20 +1,31 @@
 /* db_pg.c — the PostgreSQL implementation of the db interface (libpq).
  *
  * Statements are server-side prepared once per connection (named "cwN") with
- * text parameters; the server infers their types from the SQL. A lost
- * connection is reported as DB_UNAVAILABLE; ping() resets it and bumps a
- * generation counter so every cached statement re-prepares itself on its next
- * step. SQLSTATE classes map to DB_* codes: 40001/40P01/55P03 → DB_BUSY (retry),
- * class 23 → DB_CONSTRAINT, connection, shutdown, resource and read-only
- * failures → DB_UNAVAILABLE.
+ * text parameters; the server infers their types from the SQL. Results are
+ * fetched whole (text format) by the first step after a reset.
+ *
+ * Errors map by SQLSTATE: 40001/40P01/55P03 → DB_BUSY (retry), class 23 →
+ * DB_CONSTRAINT, connection trouble (a broken connection, class 08, 57P0x,
+ * class 53, 25006 read-only) → DB_UNAVAILABLE, the rest → DB_ERROR. d->err
+ * always gets "SQLSTATE: message".
+ *
+ * Lost connections: ping() resets the connection and bumps a generation
+ * counter, so every cached statement re-prepares itself on its next step.
+ * Outside a transaction a broken connection is repaired before a statement is
+ * sent (and a read that failed because the server went away is tried once
+ * more on a fresh connection); inside one, DB_UNAVAILABLE goes up to db_txn().
+ * Nothing blocks forever: connect_timeout (5 s unless the URI says otherwise)
+ * and TCP keepalives / user timeout bound every wait on a dead peer.
  */
 #include "db.h"
 #include "buf.h"
 #include "log.h"
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct pg {
 	PGconn *conn;
@@ -26,62 +37,78 @@ struct db_stmt {
 	db *d; /* first, as db.c requires */
 	char *sql;
 	char name[24];
-	unsigned gen;
+	unsigned gen; /* the connection generation it was prepared in */
 	int nparam;
-	char **vals; /* NULL entry = SQL NULL */
+	char **vals; /* nparam text values; NULL entry = SQL NULL */
 	PGresult *res;
-	int executed;
+	int executed; /* res holds this execution's result */
 	int row, nrows;
 	int64_t changes;
 };
+
+static int pg_ping(db *d);
 
 static PGconn *conn_of(db *d)
 {
 	return ((struct pg *)d->impl)->conn;
 }
 
-/* Maps a failed result (or a connection failure when res is NULL). */
-static int map_err(db *d, PGresult *res)
+/* Copies "prefix: msg" into d->err without libpq's trailing newlines. */
+static void set_err(db *d, const char *prefix, const char *msg)
 {
-	PGconn *c = conn_of(d);
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c);
-	snprintf(d->err, sizeof d->err, "%s%s%s", state ? state : "", state ? ": " : "", msg ? msg : "");
+	snprintf(d->err, sizeof d->err, "%s%s%s", prefix ? prefix : "", prefix ? ": " : "", msg ? msg : "");
 	size_t n = strlen(d->err);
-	while (n && d->err[n - 1] == '\n')
+	while (n && (d->err[n - 1] == '\n' || d->err[n - 1] == ' '))
 		d->err[--n] = 0;
-	if (PQstatus(c) == CONNECTION_BAD || !state) { /* no server answer: the connection broke */
-		d->unavailable = 1;
+}
+
+/* The DB_* code for a SQLSTATE (NULL: no answer from the server). */
+static int code_of(const char *state)
+{
+	if (!state)
 		return DB_UNAVAILABLE;
-	}
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03"))
 		return DB_BUSY;
 	if (!strncmp(state, "23", 2))
 		return DB_CONSTRAINT;
-	if (!strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strncmp(state, "57P", 3) ||
-	    !strcmp(state, "25006")) {
-		d->unavailable = 1;
+	if (!strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strncmp(state, "57P", 3) || !strcmp(state, "25006"))
 		return DB_UNAVAILABLE;
-	}
 	return DB_ERROR;
+}
+
+/* Maps a failed result (or, res NULL, a failure with no result) to a DB_*
+ * code, fills d->err and marks d->unavailable for outages. */
+static int map_err(db *d, const PGresult *res)
+{
+	PGconn *c = conn_of(d);
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	set_err(d, state, msg && *msg ? msg : PQerrorMessage(c));
+	int rc = PQstatus(c) == CONNECTION_BAD ? DB_UNAVAILABLE : code_of(state);
+	if (rc == DB_UNAVAILABLE)
+		d->unavailable = 1;
+	return rc;
 }
 
 static void notice(void *arg, const char *message)
 {
 	(void)arg;
-	log_msg(LOG_DEBUG, "postgresql: %s", message);
+	log_msg(LOG_DEBUG, "postgresql: %.*s", (int)strcspn(message, "\n"), message);
 }
 
+/* Opens uri. Settings listed before "dbname" are defaults: the URI, expanded
+ * last, overrides them (e.g. its own connect_timeout). */
 static int pg_open(db *d, const char *uri)
 {
 	const char *keys[] = {"connect_timeout", "application_name", "client_encoding", "keepalives",
-	                      "keepalives_idle", "dbname", NULL};
-	const char *vals[] = {"5", "carewatch", "UTF8", "1", "30", uri, NULL};
+	                      "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	                      "dbname", NULL};
+	const char *vals[] = {"5", "carewatch", "UTF8", "1", "30", "10", "3", "30000", uri, NULL};
 	struct pg *p = xcalloc(1, sizeof *p);
-	p->conn = PQconnectdbParams(keys, vals, 1);
 	d->impl = p;
+	p->conn = PQconnectdbParams(keys, vals, 1);
 	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
-		snprintf(d->err, sizeof d->err, "%s", p->conn ? PQerrorMessage(p->conn) : "out of memory");
+		set_err(d, NULL, p->conn ? PQerrorMessage(p->conn) : "out of memory");
 		PQfinish(p->conn);
 		free(p);
 		d->impl = NULL;
@@ -101,36 +128,58 @@ static void pg_close(db *d)
 	d->impl = NULL;
 }
 
-/* Prepares st on the server under its name. 0 or a DB_* error. */
+/* Sends "DEALLOCATE name", ignoring failure (the statement dies with its
+ * backend anyway). */
+static void deallocate(PGconn *c, const char *name)
+{
+	char sql[48];
+	snprintf(sql, sizeof sql, "DEALLOCATE %s", name);
+	PQclear(PQexec(c, sql));
+}
+
+/* Prepares st on the server under its name in the current generation and
+ * learns its parameter count. 0 or a DB_* error. */
 static int server_prepare(db_stmt *st)
 {
 	struct pg *p = st->d->impl;
-	PGresult *res = PQprepare(p->conn, st->name, st->sql, 0, NULL);
 	int rc = 0;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	PGresult *res = PQprepare(p->conn, st->name, st->sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = map_err(st->d, res);
+		goto cleanup;
+	}
 	PQclear(res);
-	if (rc)
-		return rc;
 	res = PQdescribePrepared(p->conn, st->name);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = map_err(st->d, res);
-	else
-		st->nparam = PQnparams(res);
-	PQclear(res);
+		if (PQstatus(p->conn) == CONNECTION_OK)
+			deallocate(p->conn, st->name);
+		goto cleanup;
+	}
+	st->nparam = PQnparams(res);
 	st->gen = p->gen;
+cleanup:
+	PQclear(res);
 	return rc;
 }
 
-static int pg_ping(db *d);
-
-/* Outside a transaction a broken connection is repaired before use, so the
- * first request after a database restart does not fail. (Inside one, the
- * error goes up and db_txn() pings and retries the whole transaction.) */
+/* Outside a transaction a connection the server closed while it was idle (a
+ * restart, pg_terminate_backend, idle timeout) is noticed and repaired before
+ * a statement is sent, so it is not lost. Inside one, the error goes up and
+ * db_txn() pings and retries. */
 static void repair_if_broken(db *d)
 {
 	struct pg *p = d->impl;
-	if (!d->in_txn && PQstatus(p->conn) == CONNECTION_BAD)
+	if (d->in_txn)
+		return;
+	if (PQstatus(p->conn) == CONNECTION_OK && !PQisBusy(p->conn)) {
+		/* idle: anything readable is a notice, a FATAL message or EOF */
+		struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
+		for (int i = 0; i < 4 && pfd.fd >= 0 && poll(&pfd, 1, 0) == 1; i++)
+			if (!PQconsumeInput(p->conn))
+				break;
+	}
+	if (PQstatus(p->conn) != CONNECTION_OK)
 		pg_ping(d);
 }
 
@@ -161,6 +210,8 @@ static void clear_vals(db_stmt *st)
 	}
 }
 
+/* Drops the result and the bound values: the statement is ready to bind and
+ * run again. */
 static void pg_reset(db_stmt *st)
 {
 	PQclear(st->res);
@@ -176,16 +227,14 @@ static void pg_finalize(db_stmt *st)
 		return;
 	pg_reset(st);
 	struct pg *p = st->d->impl;
-	if (p && PQstatus(p->conn) == CONNECTION_OK && st->gen == p->gen && !PQisBusy(p->conn)) {
-		char sql[48];
-		snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
-		PQclear(PQexec(p->conn, sql));
-	}
+	if (p && PQstatus(p->conn) == CONNECTION_OK && st->gen == p->gen && !PQisBusy(p->conn))
+		deallocate(p->conn, st->name);
 	free(st->vals);
 	free(st->sql);
 	free(st);
 }
 
+/* Stores v (owned, NULL = SQL NULL) as the text of $k. */
 static int set_val(db_stmt *st, int k, char *v)
 {
 	if (k < 1 || k > st->nparam) {
@@ -222,41 +271,54 @@ static int pg_bind_null(db_stmt *st, int k)
 	return set_val(st, k, NULL);
 }
 
-static int pg_step(db_stmt *st)
+/* Runs st once on the server and keeps its result. 0 or a DB_* error. */
+static int execute(db_stmt *st)
 {
 	struct pg *p = st->d->impl;
-	for (int attempt = 0; !st->executed; attempt++) {
-		repair_if_broken(st->d);
-		if (st->gen != p->gen) {
-			int rc = server_prepare(st);
-			if (rc)
-				return rc;
-		}
-		st->res = PQexecPrepared(p->conn, st->name, st->nparam, (const char *const *)st->vals, NULL, NULL, 0);
-		ExecStatusType s = PQresultStatus(st->res);
-		if (s == PGRES_TUPLES_OK) {
-			st->nrows = PQntuples(st->res);
-			st->changes = st->nrows;
-		} else if (s == PGRES_COMMAND_OK) {
-			st->nrows = 0;
-			st->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
-		} else {
-			int rc = map_err(st->d, st->res);
-			PQclear(st->res);
-			st->res = NULL;
-			/* Outside a transaction every statement we send is a read (writes
-			 * run in db_txn), so one retry on a fresh connection is safe. */
-			if (rc == DB_UNAVAILABLE && !st->d->in_txn && attempt == 0 && pg_ping(st->d) == 0)
-				continue;
+	if (st->gen != p->gen) { /* a new backend since it was prepared */
+		int rc = server_prepare(st);
+		if (rc)
 			return rc;
-		}
-		st->d->unavailable = 0;
-		st->executed = 1;
-		st->row = -1;
 	}
-	if (++st->row < st->nrows)
-		return DB_ROW;
-	return DB_DONE;
+	st->res = PQexecPrepared(p->conn, st->name, st->nparam, (const char *const *)st->vals, NULL, NULL, 0);
+	switch (PQresultStatus(st->res)) {
+	case PGRES_TUPLES_OK: /* SELECT, or a write with RETURNING */
+		st->nrows = PQntuples(st->res);
+		st->changes = st->nrows;
+		break;
+	case PGRES_COMMAND_OK:
+	case PGRES_EMPTY_QUERY:
+		st->nrows = 0;
+		st->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
+		break;
+	default: {
+		int rc = map_err(st->d, st->res);
+		PQclear(st->res);
+		st->res = NULL;
+		return rc;
+	}
+	}
+	st->d->unavailable = 0;
+	st->executed = 1;
+	st->row = -1;
+	return 0;
+}
+
+static int pg_step(db_stmt *st)
+{
+	if (!st->executed) {
+		repair_if_broken(st->d);
+		int rc = execute(st);
+		/* Outside a transaction every statement we send is a read (writes
+		 * run in db_txn), so one more try on a fresh connection is safe. */
+		if (rc == DB_UNAVAILABLE && !st->d->in_txn && pg_ping(st->d) == 0)
+			rc = execute(st);
+		if (rc)
+			return rc;
+	}
+	if (st->row < st->nrows)
+		st->row++;
+	return st->row < st->nrows ? DB_ROW : DB_DONE;
 }
 
 static int pg_column_count(db_stmt *st) { return st->res ? PQnfields(st->res) : 0; }
@@ -273,10 +335,11 @@ static const char *pg_column_text(db_stmt *st, int c)
 	return valid_cell(st, c) ? PQgetvalue(st->res, st->row, c) : "";
 }
 
+/* Integers; a boolean reads as 1 ("t") or 0 ("f"); a numeric is truncated. */
 static int64_t pg_column_int64(db_stmt *st, int c)
 {
 	const char *s = pg_column_text(st, c);
-	if (s[0] == 't' && s[1] == 0) /* a boolean expression */
+	if (s[0] == 't' && s[1] == 0)
 		return 1;
 	return strtoll(s, NULL, 10);
 }
@@ -291,16 +354,35 @@ static const char *pg_column_name(db_stmt *st, int c)
 
 static int64_t pg_changes(db_stmt *st) { return st->changes; }
 
+/* Runs a parameterless script (several statements allowed; they stop at the
+ * first error). A COMMIT of a transaction that had already failed comes back
+ * from the server as "ROLLBACK": that is reported as DB_ERROR, never as 0. */
 static int pg_exec(db *d, const char *sql)
 {
 	repair_if_broken(d);
 	PGresult *res = PQexec(conn_of(d), sql);
-	ExecStatusType s = PQresultStatus(res);
-	int rc = (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) ? 0 : map_err(d, res);
+	int rc = 0;
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+	case PGRES_EMPTY_QUERY:
+		d->unavailable = 0;
+		if (!strcasecmp(sql, "COMMIT") && !strcmp(PQcmdStatus(res), "ROLLBACK")) {
+			set_err(d, NULL, "COMMIT rolled back: a statement of the transaction had failed");
+			log_bug("%s", d->err);
+			rc = DB_ERROR;
+		}
+		break;
+	default:
+		rc = map_err(d, res);
+	}
 	PQclear(res);
 	return rc;
 }
 
+/* Checks the connection with a trivial query; if it is broken, reconnects
+ * (blocking up to connect_timeout) and starts a new statement generation.
+ * 0 or DB_UNAVAILABLE (d->err filled). */
 static int pg_ping(db *d)
 {
 	struct pg *p = d->impl;
@@ -315,7 +397,8 @@ static int pg_ping(db *d)
 	}
 	PQreset(p->conn);
 	if (PQstatus(p->conn) != CONNECTION_OK) {
-		snprintf(d->err, sizeof d->err, "%s", PQerrorMessage(p->conn));
+		set_err(d, NULL, PQerrorMessage(p->conn));
+		d->unavailable = 1;
 		return DB_UNAVAILABLE;
 	}
 	p->gen++; /* a new backend: prepared statements are gone */

@@ -43,6 +43,8 @@ int h_completeness(struct req *r);
 int h_rollups(struct req *r);
 int h_series(struct req *r);
 int h_reports_list(struct req *r);
+/* dispatch_export.c */
+int h_dispatch_export(struct req *r);
 /* audit_api.c */
 int h_audit_list(struct req *r);
 

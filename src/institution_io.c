@@ -9,7 +9,7 @@
 #include "jspec.h"
 #include "log.h"
 #include "scope.h"
-#include "xlsx.h"
+#include "table.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +208,7 @@ int inst_export(db *d, const struct user *u, const char *division, int xlsx, str
 	char lo[SCOPE_MAX], hi[SCOPE_MAX], tmp[32];
 	int rc;
 	int64_t only = u && u->role == ROLE_REPORTER ? u->institution_id : 0;
-	struct xlsx_sheet *xs = NULL;
+	struct table tab;
 	memset(e, 0, sizeof *e);
 	*count = 0;
 	scope_range(division, lo, hi);
@@ -218,43 +218,33 @@ int inst_export(db *d, const struct user *u, const char *division, int xlsx, str
 		err_db(e, DB_ERROR);
 		return -1;
 	}
-	if (xlsx)
-		xs = xlsx_begin("机构底数");
-	else
-		csv_write_bom(out);
-	for (size_t c = 0; c < NCOLS; c++) {
-		if (xs)
-			xlsx_header(xs, c, cols[c].zh);
-		else
-			csv_write_field(out, cols[c].zh);
+	if (table_begin(&tab, xlsx, "机构底数", out) != 0) {
+		err_set(e, 500, "export_failed", NULL, "生成 Excel 文件失败");
+		return -1;
 	}
-	if (!xs)
-		csv_end_row(out);
+	for (size_t c = 0; c < NCOLS; c++)
+		table_header(&tab, cols[c].zh);
+	table_end_row(&tab);
 	db_bindf(st, "ttI", lo, hi, only);
 	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *item = inst_json(st);
 		(*count)++;
 		for (size_t c = 0; c < NCOLS; c++) {
-			const char *s = cell_text(item, &cols[c], tmp, sizeof tmp);
-			if (xs) {
-				if (!strcmp(cols[c].field, "beds"))
-					xlsx_number(xs, (size_t)*count, c, (double)json_integer_value(json_object_get(item, "beds")));
-				else
-					xlsx_text(xs, (size_t)*count, c, s);
-			} else
-				csv_write_field(out, s);
+			if (!strcmp(cols[c].field, "beds"))
+				table_num(&tab, (double)json_integer_value(json_object_get(item, "beds")));
+			else
+				table_text(&tab, cell_text(item, &cols[c], tmp, sizeof tmp));
 		}
-		if (!xs)
-			csv_end_row(out);
+		table_end_row(&tab);
 		json_decref(item);
 	}
 	db_reset(st);
 	if (rc != DB_DONE) {
 		err_db(e, rc);
-		xlsx_abort(xs);
+		table_abort(&tab);
 		return -1;
 	}
-	if (xs && xlsx_finish(xs, out) != 0) {
+	if (table_finish(&tab) != 0) {
 		err_set(e, 500, "export_failed", NULL, "生成 Excel 文件失败");
 		return -1;
 	}

@@ -46,6 +46,15 @@ static const struct cli_cmd commands[] = {
 	{"export institutions", cmd_export_institutions, "format,out,scope", "",
 	 "export institutions --db PATH --format csv|xlsx --out FILE [--scope CODE]",
 	 "Writes the institutions inside CODE (default national) with Chinese headers."},
+	{"export rollup", cmd_export_dispatch, "template,period,format,out,scope", "",
+	 "export rollup --db PATH --template CODE --period YYYY-MM-DD --format csv|xlsx --out FILE [--scope CODE]",
+	 "Writes the day's roll-up by sub-division: completeness and every aggregated field, with a total row."},
+	{"export missing", cmd_export_dispatch, "template,period,format,out,scope", "",
+	 "export missing --db PATH --template CODE --period YYYY-MM-DD --format csv|xlsx --out FILE [--scope CODE]",
+	 "Writes the institutions that have not reported, with contact persons and phones."},
+	{"export reports", cmd_export_dispatch, "template,period,format,out,scope", "",
+	 "export reports --db PATH --template CODE --period YYYY-MM-DD --format csv|xlsx --out FILE [--scope CODE]",
+	 "Writes the raw reports of a period, one row per institution, every field."},
 	{"backup", cmd_backup, "", "", "backup --db PATH FILE",
 	 "Writes a consistent copy of the database to FILE, online, while the server runs."},
 	{"audit verify", cmd_audit_verify, "", "", "audit verify --db PATH",
@@ -213,6 +222,7 @@ int main(int argc, char **argv)
 	log_set_level(lvl);
 	if (setenv("TZ", cfg.timezone, 1) == 0)
 		tzset();
+	c.command = k->name;
 	rc = k->fn(&c);
 	for (int i = 0; i < c.nopt; i++)
 		free((char *)c.opt_name[i]);

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "jspec.h"
 #include "rollup.h"
+#include "supply.h"
 #include "scope.h"
 #include <math.h>
 #include <stdio.h>
@@ -206,7 +207,7 @@ int64_t report_closes(const struct template *t, const char *period)
 	"r.id, r.template_code, r.template_version, r.institution_id, r.division_code, r.period, r.status, r.vals, "   \
 	"r.warnings_confirmed, COALESCE(r.first_submitted_at, 0), COALESCE(r.submitted_at, 0), r.on_time, "         \
 	"COALESCE(r.submitted_by, ''), COALESCE(r.reviewed_by, ''), COALESCE(r.reviewed_at, 0), "                    \
-	"COALESCE(r.review_reason, ''), r.created_at, r.updated_at, r.version, i.name"
+	"COALESCE(r.review_reason, ''), r.created_at, r.updated_at, r.version, i.name, r.derived"
 
 static json_t *row_json(db_stmt *st)
 {
@@ -229,6 +230,10 @@ static json_t *row_json(db_stmt *st)
 	json_object_set_new(j, "updated_at", json_integer(db_column_int64(st, 17)));
 	json_object_set_new(j, "version", json_integer(db_column_int64(st, 18)));
 	json_object_set_new(j, "institution_name", json_string(db_column_text(st, 19)));
+	json_t *derived = json_loads(db_column_text(st, 20), 0, NULL);
+	json_object_set_new(j, "supply", json_incref(json_object_get(derived, "supply")));
+	json_object_set_new(j, "low_supply", json_incref(json_object_get(derived, "low")));
+	json_decref(derived);
 	return j;
 }
 
@@ -339,12 +344,21 @@ static int save_txn(db *d, void *vc)
 	if (s->submit && !first)
 		first = s->now;
 	int on_time = first && first <= report_deadline(s->t, s->period);
+	json_t *derived = NULL;
+	if (s->submit) {
+		derived = supply_derive(d, s->t, s->institution_id, s->period, s->values, &rc);
+		if (!derived) {
+			json_decref(old);
+			return rc;
+		}
+	}
 	char *vals = json_dumps(s->values, JSON_COMPACT | JSON_SORT_KEYS);
+	char *dtext = derived ? json_dumps(derived, JSON_COMPACT) : xstrdup("{}");
 	if (!old) {
 		st = db_prepare(d, "INSERT INTO reports(template_code, template_version, institution_id, division_code, period, "
 		                   "status, vals, warnings_confirmed, first_submitted_at, submitted_at, on_time, submitted_by, "
-		                   "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) "
-		                   "RETURNING id");
+		                   "created_at, updated_at, derived) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+		                   "$13, $13, $14) RETURNING id");
 		rc = st ? 0 : DB_ERROR;
 		if (rc == 0) {
 			db_bindf(st, "tiItttti", s->t->code, s->t->version, s->institution_id, division, s->period, status, vals,
@@ -360,6 +374,7 @@ static int save_txn(db *d, void *vc)
 			db_bind_int64(st, 11, on_time);
 			db_bind_text(st, 12, s->submit ? s->u->login : NULL);
 			db_bind_int64(st, 13, s->now);
+			db_bind_text(st, 14, dtext);
 			rc = db_step(st);
 			if (rc == DB_ROW)
 				id = db_column_int64(st, 0);
@@ -371,7 +386,8 @@ static int save_txn(db *d, void *vc)
 		st = db_prepare(d, "UPDATE reports SET template_version = $1, status = $2, vals = $3, warnings_confirmed = $4, "
 		                   "first_submitted_at = $5, submitted_at = COALESCE($6, submitted_at), on_time = $7, "
 		                   "submitted_by = COALESCE($8, submitted_by), updated_at = $9, version = version + 1, "
-		                   "review_reason = CASE WHEN $2 = 'submitted' THEN NULL ELSE review_reason END WHERE id = $10");
+		                   "review_reason = CASE WHEN $2 = 'submitted' THEN NULL ELSE review_reason END, derived = $11 "
+		                   "WHERE id = $10");
 		rc = st ? 0 : DB_ERROR;
 		if (rc == 0) {
 			db_bindf(st, "itti", s->t->version, status, vals, s->confirm_warnings);
@@ -387,6 +403,7 @@ static int save_txn(db *d, void *vc)
 			db_bind_text(st, 8, s->submit ? s->u->login : NULL);
 			db_bind_int64(st, 9, s->now);
 			db_bind_int64(st, 10, id);
+			db_bind_text(st, 11, dtext);
 			while ((rc = db_step(st)) == DB_ROW)
 				;
 			db_reset(st);
@@ -396,10 +413,16 @@ static int save_txn(db *d, void *vc)
 			rc = record_changes(d, id, json_object_get(old, "values"), s->values, s->u->login, s->now);
 	}
 	free(vals);
-	if (rc == 0 && old && counted(old_status))
-		rc = rollup_apply(d, s->t, s->period, division, json_object_get(old, "values"), old_on_time, -1);
+	free(dtext);
+	if (rc == 0 && old && counted(old_status)) {
+		json_t *od = json_pack("{s:O}", "low", json_object_get(old, "low_supply") ? json_object_get(old, "low_supply")
+		                                                                           : json_null());
+		rc = rollup_apply(d, s->t, s->period, division, json_object_get(old, "values"), od, old_on_time, -1);
+		json_decref(od);
+	}
 	if (rc == 0 && s->submit)
-		rc = rollup_apply(d, s->t, s->period, division, s->values, on_time, 1);
+		rc = rollup_apply(d, s->t, s->period, division, s->values, derived, on_time, 1);
+	json_decref(derived);
 	if (rc == 0 && s->client_key) {
 		int64_t n = db_run(d, "INSERT INTO report_keys(client_key, report_id, created_at) VALUES ($1, $2, $3)", "tII",
 		                   s->client_key, id, s->now);
@@ -471,9 +494,13 @@ static int review_txn(db *d, void *vc)
 	                   "ttItI", c->approve ? "approved" : "returned", c->u->login, c->now, c->reason ? c->reason : "", id);
 	rc = n < 0 ? (int)n : 0;
 	const struct template *t = template_find(c->tcode);
-	if (rc == 0 && !c->approve && t)
-		rc = rollup_apply(d, t, c->period, div, json_object_get(r, "values"),
+	if (rc == 0 && !c->approve && t) {
+		json_t *od = json_pack("{s:O}", "low", json_object_get(r, "low_supply") ? json_object_get(r, "low_supply")
+		                                                                         : json_null());
+		rc = rollup_apply(d, t, c->period, div, json_object_get(r, "values"), od,
 		                  json_is_true(json_object_get(r, "on_time")), -1);
+		json_decref(od);
+	}
 	if (rc == 0) {
 		json_t *after = json_pack("{s:s,s:s}", "status", c->approve ? "approved" : "returned", "reason",
 		                          c->reason ? c->reason : "");

@@ -3,12 +3,21 @@
 #include "buf.h"
 #include "scope.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-json_t *rollup_contrib(const struct template *t, json_t *values)
+json_t *rollup_contrib(const struct template *t, json_t *values, json_t *derived)
 {
 	json_t *c = json_object();
+	size_t li;
+	json_t *item;
+	json_array_foreach(json_object_get(derived, "low"), li, item)
+	{
+		char key[96];
+		snprintf(key, sizeof key, "low_supply_%s", json_string_value(item));
+		json_object_set_new(c, key, json_pack("[i,i]", 1, 1));
+	}
 	for (int i = 0; i < t->nfields; i++) {
 		const struct tfield *f = &t->fields[i];
 		json_t *v = json_object_get(values, f->code);
@@ -47,6 +56,13 @@ static void merge(json_t *sums, json_t *contrib, int sign)
 json_t *rollup_values(const struct template *t, json_t *sums)
 {
 	json_t *out = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(sums, k, v)
+	{
+		if (!strncmp(k, "low_supply_", 11)) /* institutions under the days-of-supply threshold */
+			json_object_set_new(out, k, json_integer((json_int_t)llround(json_number_value(json_array_get(v, 0)))));
+	}
 	for (int i = 0; i < t->nfields; i++) {
 		const struct tfield *f = &t->fields[i];
 		if (f->agg == AGG_NONE)
@@ -103,10 +119,10 @@ static int apply_level(db *d, const struct template *t, const char *period, cons
 }
 
 int rollup_apply(db *d, const struct template *t, const char *period, const char *division, json_t *values,
-                 int on_time, int sign)
+                 json_t *derived, int on_time, int sign)
 {
 	static const size_t lens[] = {0, 2, 4, 6};
-	json_t *contrib = rollup_contrib(t, values);
+	json_t *contrib = rollup_contrib(t, values, derived);
 	int rc = 0;
 	for (size_t i = 0; i < 4 && rc == 0; i++) {
 		if (lens[i] > strlen(division))

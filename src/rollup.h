@@ -9,13 +9,15 @@
 #include "db.h"
 #include "template.h"
 
-/* Adds (sign = 1) or removes (sign = -1) one report. 0 or a DB_* error. */
+/* Adds (sign = 1) or removes (sign = -1) one report with its derived figures
+ * (supply.h; may be NULL). 0 or a DB_* error. */
 int rollup_apply(db *d, const struct template *t, const char *period, const char *division, json_t *values,
-                 int on_time, int sign);
+                 json_t *derived, int on_time, int sign);
 /* Turns packed sums {"f":[sum,count]} into values {"f": number} by each
  * field's aggregation (sum, average, count of yes). New object. */
 json_t *rollup_values(const struct template *t, json_t *sums);
-/* The contribution of one report's values, packed like sums. New object. */
-json_t *rollup_contrib(const struct template *t, json_t *values);
+/* The contribution of one report's values (and derived low-supply flags),
+ * packed like sums. New object. */
+json_t *rollup_contrib(const struct template *t, json_t *values, json_t *derived);
 
 #endif

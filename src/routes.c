@@ -51,6 +51,9 @@ const struct route routes[] = {
 	{"GET", "/api/v1/rollups", h_rollups, CAP_REPORT_READ, 0, "live sums by division (or by institution)"},
 	{"GET", "/api/v1/series", h_series, CAP_REPORT_READ, 0, "a field over time for a division"},
 
+	{"GET", "/api/v1/exports/{kind}", h_dispatch_export, CAP_REPORT_READ | CAP_EXPORT, 0,
+	 "a day's roll-up, missing list or raw reports as xlsx or CSV"},
+
 	{"GET", "/api/v1/audit", h_audit_list, CAP_AUDIT, 0, "audit rows in scope"},
 };
 

@@ -300,3 +300,32 @@ test('the review queue lists reports in scope; reporters see only their own', as
   assert.ok(mine.body.items.length > 0);
   assert.ok(mine.body.items.every((x) => x.institution_id === dazhi));
 });
+
+test('days of supply: stock ÷ average use over the last 7 reported days; low items counted in roll-ups', async () => {
+  const made = await admin.post('/api/v1/institutions', { name: '供应测试院', uscc: newUscc('420111'), type: 'elderly_care', ownership: 'public', division_code: '420111002' });
+  const inst = made.body.id; // no earlier reports
+  const days = ['2023-01-02', '2023-01-03', '2023-01-04', '2023-01-05'];
+  // antipyretic: used 10/day; a day with zero stock is left out of the average
+  const plan = [[100, 10], [0, 40], [80, 10], [25, 10]];
+  let last;
+  for (let i = 0; i < days.length; i++) {
+    srv.setClock(at(days[i], 9));
+    last = await hongshan.put(path(inst, days[i]), { status: 'submitted', values: good({ stock_antipyretic: plan[i][0], used_antipyretic: plan[i][1], stock_antiviral: 100, used_antiviral: 1 }) });
+    assert.ok(last.status === 201, JSON.stringify(last.body));
+  }
+  // average use over days with stock > 0: (10 + 10 + 10) / 3 = 10; 25 / 10 = 2.5 days < 3
+  assert.equal(last.body.supply.antipyretic.avg_use, 10);
+  assert.equal(last.body.supply.antipyretic.days, 2.5);
+  assert.deepEqual(last.body.low_supply, ['antipyretic']);
+  assert.equal(last.body.supply.antiviral.days, 100);
+  const r = await hongshan.get(`/api/v1/rollups?template=${T}&period=2023-01-05&division=420111`);
+  assert.equal(r.body.division.values.low_supply_antipyretic, 1);
+  const nat = await admin.get(`/api/v1/rollups?template=${T}&period=2023-01-05&division=`);
+  assert.equal(nat.body.division.values.low_supply_antipyretic, 1);
+  // restocked: no longer low, and the roll-up follows the edit
+  const fix = await hongshan.put(path(inst, '2023-01-05'), { status: 'submitted', values: good({ stock_antipyretic: 300, used_antipyretic: 10, stock_antiviral: 100, used_antiviral: 1 }) });
+  assert.deepEqual(fix.body.low_supply, []);
+  const r2 = await hongshan.get(`/api/v1/rollups?template=${T}&period=2023-01-05&division=420111`);
+  assert.equal(r2.body.division.values.low_supply_antipyretic || 0, 0);
+  srv.setClock(at(DAY, 10));
+});

@@ -1,0 +1,62 @@
+/* supply.c — days of supply from a report and its predecessors. */
+#include "supply.h"
+#include "config.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WINDOW 7
+
+json_t *supply_derive(db *d, const struct template *t, int64_t inst, const char *period, json_t *values, int *rc)
+{
+	json_t *days[WINDOW];
+	int n = 0;
+	days[n++] = values;
+	db_stmt *st = db_prepare(d, "SELECT vals FROM reports WHERE template_code = $1 AND institution_id = $2 AND period < $3 "
+	                            "AND status IN ('submitted', 'approved') ORDER BY period DESC LIMIT 6");
+	*rc = st ? db_bindf(st, "tIt", t->code, inst, period) : DB_ERROR;
+	while ((*rc == 0 || *rc == DB_ROW) && (*rc = db_step(st)) == DB_ROW && n < WINDOW) {
+		json_t *v = json_loads(db_column_text(st, 0), 0, NULL);
+		if (v)
+			days[n++] = v;
+	}
+	db_reset(st);
+	json_t *supply = json_object(), *low = json_array();
+	for (int i = 0; i < t->nfields; i++) {
+		const struct tfield *f = &t->fields[i];
+		char used_code[96];
+		if (!f->item || strncmp(f->code, "stock_", 6) != 0)
+			continue;
+		snprintf(used_code, sizeof used_code, "used_%s", f->code + 6);
+		json_t *stock = json_object_get(values, f->code);
+		if (!template_field(t, used_code) || !json_is_number(stock))
+			continue;
+		double use = 0;
+		int counted = 0;
+		for (int k = 0; k < n; k++) {
+			json_t *s = json_object_get(days[k], f->code), *u = json_object_get(days[k], used_code);
+			if (!json_is_number(u) || !json_is_number(s) || json_number_value(s) <= 0)
+				continue; /* a day with zero stock says nothing about use */
+			use += json_number_value(u);
+			counted++;
+		}
+		double avg = counted ? use / counted : 0;
+		json_t *item = json_pack("{s:f,s:f}", "stock", json_number_value(stock), "avg_use", round(avg * 100) / 100);
+		if (avg > 0) {
+			double dd = json_number_value(stock) / avg;
+			json_object_set_new(item, "days", json_real(round(dd * 10) / 10));
+			if (dd < (double)cfg.supply_days)
+				json_array_append_new(low, json_string(f->item));
+		} else
+			json_object_set_new(item, "days", json_null());
+		json_object_set_new(supply, f->item, item);
+	}
+	for (int k = 1; k < n; k++)
+		json_decref(days[k]);
+	if (*rc != DB_DONE) {
+		json_decref(supply);
+		json_decref(low);
+		return NULL;
+	}
+	return json_pack("{s:o,s:o}", "supply", supply, "low", low);
+}
