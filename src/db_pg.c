@@ -192,6 +192,10 @@ static int pg_prepare(db *d, const char *sql, db_stmt **out)
 	st->sql = xstrdup(sql);
 	snprintf(st->name, sizeof st->name, "cw%u", ++p->next_id);
 	int rc = server_prepare(st);
+	/* preparing has no effect on data: outside a transaction, one more try
+	 * on a fresh connection if the server went away */
+	if (rc == DB_UNAVAILABLE && !d->in_txn && pg_ping(d) == 0)
+		rc = server_prepare(st);
 	if (rc) {
 		free(st->sql);
 		free(st);
