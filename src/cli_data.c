@@ -5,6 +5,7 @@
 #include "dashboard.h"
 #include "institution_io.h"
 #include "report.h"
+#include "report_import.h"
 #include "template.h"
 #include "scope.h"
 #include <errno.h>
@@ -155,5 +156,61 @@ int cmd_export_dispatch(struct cli *c)
 cleanup:
 	db_close(d);
 	buf_free(&b);
+	return rc;
+}
+
+int cmd_import_reports(struct cli *c)
+{
+	struct buf data = {0};
+	struct report_import_result res;
+	struct cw_err e;
+	char err[600];
+	int rc = 1;
+	const char *tcode = cli_opt(c, "template");
+	if (c->npos != 1 || !tcode)
+		return cli_usage("usage: carewatch import reports --db PATH --template CODE FILE [--skip-invalid]");
+	if (template_load(err, sizeof err) != 0)
+		return cli_fail("template refused: %s", err);
+	const struct template *t = template_find(tcode);
+	if (!t)
+		return cli_fail("unknown template %s", tcode);
+	if (slurp(c->pos[0], &data) != 0)
+		return 1;
+	db *d = cli_open_db(0);
+	if (!d) {
+		buf_free(&data);
+		return 1;
+	}
+	if (template_publish(d, err, sizeof err) != 0) {
+		cli_fail("%s", err);
+		goto done;
+	}
+	struct user cli_user = {.role = ROLE_OFFICIAL, .scope = "", .caps = role_caps(ROLE_OFFICIAL)};
+	cw_strlcpy(cli_user.login, "cli", sizeof cli_user.login);
+	if (report_import_csv(d, &cli_user, clock_now(), t, data.data ? data.data : "", data.len, cli_flag(c, "skip-invalid"),
+	                      &res, &e) != 0) {
+		cli_fail("%s: %s (%s)", c->pos[0], e.msg, e.code);
+		json_decref(res.problems);
+		goto done;
+	}
+	size_t i;
+	json_t *p;
+	json_array_foreach(res.problems, i, p)
+	{
+		printf("line %lld: %s: %s (%s)\n", (long long)json_integer_value(json_object_get(p, "line")),
+		       json_string_value(json_object_get(p, "field")), json_string_value(json_object_get(p, "message")),
+		       json_string_value(json_object_get(p, "code")));
+	}
+	printf("%s: %d rows (%s), %d valid, %d rejected, %d warnings accepted; ", c->pos[0], res.rows, res.encoding,
+	       res.valid, res.rejected, res.warnings);
+	if (res.committed) {
+		printf("%d imported\n", res.valid);
+		rc = 0;
+	} else
+		printf("nothing imported (fix the rows above, or use --skip-invalid)\n");
+	json_decref(res.problems);
+done:
+	db_close(d);
+	buf_free(&data);
 	return rc;
 }

@@ -43,6 +43,10 @@ static const struct cli_cmd commands[] = {
 	 "import institutions --db PATH FILE [--skip-invalid] [--dry-run]",
 	 "Imports institutions from CSV (UTF-8 with or without BOM, or GB18030; Chinese or English headers).\n"
 	 "Prints a per-row report. A file with an invalid row imports nothing unless --skip-invalid."},
+	{"import reports", cmd_import_reports, "template", "skip-invalid",
+	 "import reports --db PATH --template CODE FILE [--skip-invalid]",
+	 "Imports submitted reports from CSV: institution_id (or 统一社会信用代码), period (or 日期), then field codes\n"
+	 "or Chinese labels. Same checks as the API; a file with an invalid row imports nothing unless --skip-invalid."},
 	{"export institutions", cmd_export_institutions, "format,out,scope", "",
 	 "export institutions --db PATH --format csv|xlsx --out FILE [--scope CODE]",
 	 "Writes the institutions inside CODE (default national) with Chinese headers."},

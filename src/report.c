@@ -288,6 +288,14 @@ static int record_changes(db *d, int64_t id, json_t *old, json_t *neu, const cha
 	return rc;
 }
 
+static int save_txn(db *d, void *vc);
+
+int report_store(db *d, struct report_save *s, struct cw_err *e)
+{
+	struct save_ctx c = {s, e};
+	return save_txn(d, &c);
+}
+
 static int save_txn(db *d, void *vc)
 {
 	struct save_ctx *c = vc;

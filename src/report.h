@@ -43,6 +43,11 @@ struct report_save {
  * (422 validation_failed with s->details, 404, 409 ...). */
 int report_save(db *d, struct report_save *s, struct cw_err *e);
 
+/* The body of report_save() without checks or its own transaction, for a
+ * caller that runs many in one (bulk import): stores s (values already
+ * checked) and updates the roll-ups. 0, DB_APP with e filled, or a DB_* error. */
+int report_store(db *d, struct report_save *s, struct cw_err *e);
+
 /* The report as JSON (new reference), or NULL (not found / error in *rc). */
 json_t *report_load(db *d, const char *tcode, int64_t inst, const char *period, int *rc);
 
