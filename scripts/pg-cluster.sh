@@ -21,7 +21,7 @@
 # creates, or else as 'cwpg' (created with useradd); CWPG_USER overrides.
 # stop and ctl act as the user recorded at start. CWPG_PORTS=LO-HI narrows the
 # port range (default 20000-60999).
-# DIR must be reachable by that user and contain no whitespace.
+# DIR must be empty or new, reachable by that user, without whitespace.
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 MARK=.carewatch-pg-cluster
@@ -68,8 +68,9 @@ cmd_start() {
 	fi
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
+	# stop removes DIR: only ever use an empty (or new) directory
+	[ -z "$(ls -A "$dir")" ] || die "$dir is not empty"
 	case "$dir" in *[[:space:]]*) die "DIR must not contain whitespace: $dir" ;; esac
-	[ ! -e "$dir/data" ] || die "$dir/data exists: stop that cluster first"
 	touch "$dir/$MARK"
 	chmod 700 "$dir"
 	if [ ${#run_as[@]} -gt 0 ]; then
@@ -91,9 +92,9 @@ cmd_start() {
 		[ ${#run_as[@]} -eq 0 ] || chown "$RUN_USER" "$dir/server.log"
 		if server_start "$dir"; then port=$p; break; fi
 		grep -qiE 'could not bind|could not create any TCP/IP sockets|address already in use|lock file .* already exists' \
-			"$dir/server.log" || { cat "$dir/server.log" >&2; die "server did not start (log above)"; }
+			"$dir/server.log" || { cat "$dir/server.log" >&2; die "server did not start (log above; clean up with: $0 stop $dir)"; }
 	done
-	[ -n "$port" ] || die "no free port found"
+	[ -n "$port" ] || die "no free port found (clean up with: $0 stop $dir)"
 	echo "$port" >"$dir/port"
 	"$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U "$SUPERUSER" "$DBNAME" || die "createdb failed"
 	echo "export CAREWATCH_PG_URI=postgres://$SUPERUSER@127.0.0.1:$port/$DBNAME"

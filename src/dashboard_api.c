@@ -44,6 +44,12 @@ static const char *div_name(db *d, const char *code, char *out, size_t n)
 	return out;
 }
 
+/* The institutions a template addresses: its survey targets when it has any,
+ * otherwise every active institution of its types (checked beside this). */
+#define TARGETED(id, tparam)                                                                                      \
+	"AND (NOT EXISTS (SELECT 1 FROM survey_targets WHERE template_code = " tparam ") OR " id " IN "             \
+	"(SELECT institution_id FROM survey_targets WHERE template_code = " tparam ")) "
+
 static size_t child_len(size_t len)
 {
 	return len == 0 ? 2 : len == 2 ? 4 : len == 4 ? 6 : 0;
@@ -71,8 +77,9 @@ json_t *completeness_build(db *d, const struct template *t, const char *period, 
 	/* expected: active institutions of the template's types, by child division */
 	db_stmt *st = db_prepare(d, "SELECT substr(division_code, 1, $3), COUNT(*) FROM institutions "
 	                                "WHERE division_code >= $1 AND division_code < $2 AND status <> 'suspended' "
-	                                "AND (',' || $4 || ',') LIKE ('%,' || type || ',%') GROUP BY substr(division_code, 1, $3)");
-	rc = st ? db_bindf(st, "ttIt", lo, hi, (int64_t)(cl ? cl : strlen(div)), buf_str(&types)) : DB_ERROR;
+	                                "AND (',' || $4 || ',') LIKE ('%,' || type || ',%') " TARGETED("id", "$5")
+	                                "GROUP BY substr(division_code, 1, $3)");
+	rc = st ? db_bindf(st, "ttItt", lo, hi, (int64_t)(cl ? cl : strlen(div)), buf_str(&types), t->code) : DB_ERROR;
 	int64_t total = 0;
 	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
 		int64_t n = db_column_int64(st, 1);
@@ -125,7 +132,8 @@ json_t *completeness_build(db *d, const struct template *t, const char *period, 
 	json_t *missing = json_array();
 	st = db_prepare(d, "SELECT i.id, i.name, i.division_code, i.contact_name, i.contact_phone FROM institutions i "
 	                       "WHERE i.division_code >= $1 AND i.division_code < $2 AND i.status <> 'suspended' "
-	                       "AND (',' || $3 || ',') LIKE ('%,' || i.type || ',%') AND NOT EXISTS (SELECT 1 FROM reports r "
+	                       "AND (',' || $3 || ',') LIKE ('%,' || i.type || ',%') " TARGETED("i.id", "$4")
+	                       "AND NOT EXISTS (SELECT 1 FROM reports r "
 	                       "WHERE r.template_code = $4 AND r.period = $5 AND r.institution_id = i.id "
 	                       "AND r.status IN ('submitted', 'approved')) ORDER BY i.division_code, i.id LIMIT 5000");
 	rc = st ? db_bindf(st, "ttttt", lo, hi, buf_str(&types), t->code, period) : DB_ERROR;

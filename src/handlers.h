@@ -45,6 +45,9 @@ int h_series(struct req *r);
 int h_reports_list(struct req *r);
 /* dispatch_export.c */
 int h_dispatch_export(struct req *r);
+/* survey.c */
+int h_surveys_list(struct req *r);
+int h_survey_targets(struct req *r);
 /* audit_api.c */
 int h_audit_list(struct req *r);
 

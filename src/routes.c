@@ -51,6 +51,9 @@ const struct route routes[] = {
 	{"GET", "/api/v1/rollups", h_rollups, CAP_REPORT_READ, 0, "live sums by division (or by institution)"},
 	{"GET", "/api/v1/series", h_series, CAP_REPORT_READ, 0, "a field over time for a division"},
 
+	{"GET", "/api/v1/surveys", h_surveys_list, CAP_REPORT_READ, 0, "survey campaigns with progress in scope"},
+	{"POST", "/api/v1/surveys/{code}/targets", h_survey_targets, CAP_REPORT_REVIEW, F_JSON,
+	 "add institutions (by division or id) to a campaign's targets"},
 	{"GET", "/api/v1/exports/{kind}", h_dispatch_export, CAP_REPORT_READ | CAP_EXPORT, 0,
 	 "a day's roll-up, missing list or raw reports as xlsx or CSV"},
 
