@@ -293,6 +293,9 @@ int db_txn(db *d, int write, db_txn_fn fn, void *ctx)
 			return rc;
 		}
 		db_rollback(d);
+		/* a connection lost before COMMIT committed nothing: reconnect, retry */
+		if (rc == DB_UNAVAILABLE && d->ops->ping(d) == 0)
+			continue;
 		if (rc != DB_BUSY)
 			return db_error_of(d, rc);
 	}

@@ -15,11 +15,7 @@ const script = path.join(ROOT, 'scripts', 'pg-cluster.sh');
 let dir, srv, uri;
 
 function pgctl(action) {
-  const user = process.getuid() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  const args = [...user, '/usr/lib/postgresql/15/bin/pg_ctl', '-D', path.join(dir, 'data'), '-w', '-t', '30'];
-  if (action === 'stop') args.push('-m', 'fast', 'stop');
-  else args.push('-l', path.join(dir, 'server.log'), '-o', execFileSync('cat', [path.join(dir, 'opts')]).toString().trim(), 'start');
-  execFileSync(args[0], args.slice(1), { stdio: 'ignore' });
+  execFileSync(script, ['ctl', dir, action], { stdio: 'ignore' });
 }
 
 before(async () => {
