@@ -59,6 +59,9 @@ static const struct cli_cmd commands[] = {
 	{"export reports", cmd_export_dispatch, "template,period,format,out,scope", "",
 	 "export reports --db PATH --template CODE --period YYYY-MM-DD --format csv|xlsx --out FILE [--scope CODE]",
 	 "Writes the raw reports of a period, one row per institution, every field."},
+	{"migrate-db", cmd_migrate_db, "from,to", "", "migrate-db --from PATH --to postgres://USER@HOST/DB",
+	 "Copies a whole SQLite database into an empty PostgreSQL database in one transaction, then checks that\n"
+	 "every table's rows match (roll-ups included) and that the audit chain verifies on PostgreSQL."},
 	{"backup", cmd_backup, "", "", "backup --db PATH FILE",
 	 "Writes a consistent copy of the database to FILE, online, while the server runs."},
 	{"audit verify", cmd_audit_verify, "", "", "audit verify --db PATH",

@@ -24,7 +24,7 @@ export const DEMO_PASSWORD = 'carewatch2026';
 /* Creates a fresh database URI: a SQLite file in dir, or a new PostgreSQL
  * database on the test cluster. */
 function freshDb(dir, pgOverride) {
-  const pg = pgOverride || process.env.CAREWATCH_TEST_PG;
+  const pg = pgOverride !== undefined ? pgOverride : process.env.CAREWATCH_TEST_PG;
   if (!pg) return path.join(dir, 'test.db');
   const name = 'cw_' + randomBytes(6).toString('hex');
   const r = spawnSync('psql', [pg, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`], { encoding: 'utf8' });
