@@ -29,6 +29,31 @@ static int slurp(const char *path, struct buf *b)
 	return 0;
 }
 
+/* Writes b to the file out. 0, or -1 after printing why. */
+static int spill(const char *out, const struct buf *b)
+{
+	FILE *f = fopen(out, "wb");
+	int ok = f && fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!ok)
+		return cli_fail("cannot write %s: %s", out, strerror(errno)), -1;
+	return 0;
+}
+
+/* Prints an import's per-row problems, one line each. */
+static void print_problems(json_t *problems)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(problems, i, p)
+	{
+		printf("line %lld: %s: %s (%s)\n", (long long)json_integer_value(json_object_get(p, "line")),
+		       json_string_value(json_object_get(p, "field")), json_string_value(json_object_get(p, "message")),
+		       json_string_value(json_object_get(p, "code")));
+	}
+}
+
 int cmd_import_institutions(struct cli *c)
 {
 	struct buf data = {0};
@@ -49,16 +74,11 @@ int cmd_import_institutions(struct cli *c)
 		cli_fail("%s: %s (%s)", c->pos[0], e.msg, e.code);
 		goto cleanup;
 	}
+	print_problems(res.problems);
 	size_t i;
-	json_t *p;
-	json_array_foreach(res.problems, i, p)
-	{
-		printf("line %lld: %s: %s (%s)\n", (long long)json_integer_value(json_object_get(p, "line")),
-		       json_string_value(json_object_get(p, "field")), json_string_value(json_object_get(p, "message")),
-		       json_string_value(json_object_get(p, "code")));
-	}
-	json_array_foreach(res.ignored, i, p)
-		printf("ignored column: %s\n", json_string_value(p));
+	json_t *col;
+	json_array_foreach(res.ignored, i, col)
+		printf("ignored column: %s\n", json_string_value(col));
 	printf("%s: %d rows (%s), %d valid, %d rejected; ", c->pos[0], res.rows, res.encoding, res.imported,
 	       res.rejected);
 	if (res.committed) {
@@ -97,14 +117,8 @@ int cmd_export_institutions(struct cli *c)
 		cli_fail("export failed: %s", e.msg);
 		goto cleanup;
 	}
-	FILE *f = fopen(out, "wb");
-	int ok = f && fwrite(b.data ? b.data : "", 1, b.len, f) == b.len;
-	if (f && fclose(f) != 0)
-		ok = 0;
-	if (!ok) {
-		cli_fail("cannot write %s: %s", out, strerror(errno));
+	if (spill(out, &b) != 0)
 		goto cleanup;
-	}
 	printf("%lld institutions written to %s\n", (long long)n, out);
 	rc = 0;
 cleanup:
@@ -143,14 +157,8 @@ int cmd_export_dispatch(struct cli *c)
 		cli_fail("export failed: %s (%s)", e.msg, e.code);
 		goto cleanup;
 	}
-	FILE *f = fopen(out, "wb");
-	int ok = f && fwrite(b.data ? b.data : "", 1, b.len, f) == b.len;
-	if (f && fclose(f) != 0)
-		ok = 0;
-	if (!ok) {
-		cli_fail("cannot write %s: %s", out, strerror(errno));
+	if (spill(out, &b) != 0)
 		goto cleanup;
-	}
 	printf("%s written to %s\n", kind, out);
 	rc = 0;
 cleanup:
@@ -193,14 +201,7 @@ int cmd_import_reports(struct cli *c)
 		json_decref(res.problems);
 		goto done;
 	}
-	size_t i;
-	json_t *p;
-	json_array_foreach(res.problems, i, p)
-	{
-		printf("line %lld: %s: %s (%s)\n", (long long)json_integer_value(json_object_get(p, "line")),
-		       json_string_value(json_object_get(p, "field")), json_string_value(json_object_get(p, "message")),
-		       json_string_value(json_object_get(p, "code")));
-	}
+	print_problems(res.problems);
 	printf("%s: %d rows (%s), %d valid, %d rejected, %d warnings accepted; ", c->pos[0], res.rows, res.encoding,
 	       res.valid, res.rejected, res.warnings);
 	if (res.committed) {

@@ -221,11 +221,9 @@ int h_dispatch_export(struct req *r)
 		buf_free(&out);
 		return reply_err(r, &e);
 	}
-	reply_raw(r, 200, xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8",
-	          out.data ? out.data : "", out.len);
-	buf_free(&out);
 	char name[200];
 	snprintf(name, sizeof name, "%s-%s-%s%s%s.%s", t->code, kind, period, *div ? "-" : "", div, fmt);
-	reply_attachment(r, name);
+	reply_file(r, xlsx, &out, name);
+	buf_free(&out);
 	return 0;
 }

@@ -27,3 +27,15 @@ void err_db(struct cw_err *e, int rc)
 	cw_strlcpy(e->code, code, sizeof e->code);
 	cw_strlcpy(e->msg, msg, sizeof e->msg);
 }
+
+int db_txn_err(db *d, int write, db_txn_fn fn, void *ctx, struct cw_err *e)
+{
+	int rc = db_txn(d, write, fn, ctx);
+	if (rc == DB_APP)
+		return -1;
+	if (rc != 0) {
+		err_db(e, rc);
+		return -1;
+	}
+	return 0;
+}

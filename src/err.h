@@ -17,6 +17,11 @@ void err_set(struct cw_err *e, int status, const char *code, const char *field, 
 /* Records a database failure (maps to 503/409/500 when replied). */
 void err_db(struct cw_err *e, int rc);
 
+struct db;
+/* Runs fn in a transaction (db_txn); a body returning DB_APP has filled e
+ * itself, any other failure is recorded with err_db(). 0 or -1. */
+int db_txn_err(struct db *d, int write, int (*fn)(struct db *, void *), void *ctx, struct cw_err *e);
+
 struct req;
 /* Replies with e (a database failure through reply_db_error). Returns 0. */
 int reply_err(struct req *r, const struct cw_err *e);

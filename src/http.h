@@ -89,6 +89,8 @@ int reply_raw(struct req *r, int status, const char *ctype, const void *data, si
 /* Marks the response as a download with a (UTF-8) file name. */
 void reply_attachment(struct req *r, const char *filename);
 int reply_no_content(struct req *r);
+/* Replies 200 with an export file: xlsx or CSV bytes, named for download. */
+int reply_file(struct req *r, int xlsx, const struct buf *data, const char *filename);
 void req_add_header(struct req *r, const char *name, const char *value);
 
 /* Standard errors. */

@@ -269,10 +269,8 @@ int h_institutions_export(struct req *r)
 		buf_free(&out);
 		return reply_err(r, &e);
 	}
-	reply_raw(r, 200, xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8",
-	          out.data ? out.data : "", out.len);
+	reply_file(r, xlsx, &out, xlsx ? "机构底数.xlsx" : "机构底数.csv");
 	buf_free(&out);
-	reply_attachment(r, xlsx ? "机构底数.xlsx" : "机构底数.csv");
 	return 0;
 }
 

@@ -87,6 +87,15 @@ void reply_attachment(struct req *r, const char *filename)
 	r->disposition = buf_steal(&b);
 }
 
+int reply_file(struct req *r, int xlsx, const struct buf *data, const char *filename)
+{
+	reply_raw(r, 200,
+	          xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8",
+	          data->data ? data->data : "", data->len);
+	reply_attachment(r, filename);
+	return 0;
+}
+
 int reply_no_content(struct req *r)
 {
 	clear_response(r);

@@ -459,13 +459,8 @@ int report_save(db *d, struct report_save *s, struct cw_err *e)
 		return -1;
 	}
 	struct save_ctx c = {s, e};
-	int rc = db_txn(d, 1, save_txn, &c);
-	if (rc == DB_APP)
+	if (db_txn_err(d, 1, save_txn, &c, e) != 0)
 		return -1;
-	if (rc != 0) {
-		err_db(e, rc);
-		return -1;
-	}
 	return 0;
 }
 
@@ -529,13 +524,8 @@ int report_review(db *d, const struct user *u, int64_t now, const char *tcode, i
 		return -1;
 	}
 	struct review_ctx c = {u, now, inst, tcode, period, reason, approve, e};
-	int rc = db_txn(d, 1, review_txn, &c);
-	if (rc == DB_APP)
+	if (db_txn_err(d, 1, review_txn, &c, e) != 0)
 		return -1;
-	if (rc != 0) {
-		err_db(e, rc);
-		return -1;
-	}
 	return 0;
 }
 

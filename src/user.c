@@ -197,13 +197,8 @@ int user_create(db *d, const struct user *creator, int64_t now, const struct use
 		return -1;
 	}
 	struct create_ctx c = {creator, in, now, hash, 0, e};
-	int rc = db_txn(d, 1, create_txn, &c);
-	if (rc == DB_APP)
+	if (db_txn_err(d, 1, create_txn, &c, e) != 0)
 		return -1;
-	if (rc != 0) {
-		err_db(e, rc);
-		return -1;
-	}
 	*id_out = c.id;
 	return 0;
 }
@@ -273,13 +268,8 @@ int user_set_password(db *d, const struct user *actor, int64_t now, int64_t id, 
 		return -1;
 	}
 	struct flag_ctx c = {actor, now, id, 0, hash, e};
-	int rc = db_txn(d, 1, passwd_txn, &c);
-	if (rc == DB_APP)
+	if (db_txn_err(d, 1, passwd_txn, &c, e) != 0)
 		return -1;
-	if (rc != 0) {
-		err_db(e, rc);
-		return -1;
-	}
 	return 0;
 }
 
@@ -307,13 +297,8 @@ int user_set_disabled(db *d, const struct user *actor, int64_t now, int64_t id, 
 {
 	memset(e, 0, sizeof *e);
 	struct flag_ctx c = {actor, now, id, disabled, NULL, e};
-	int rc = db_txn(d, 1, disable_txn, &c);
-	if (rc == DB_APP)
+	if (db_txn_err(d, 1, disable_txn, &c, e) != 0)
 		return -1;
-	if (rc != 0) {
-		err_db(e, rc);
-		return -1;
-	}
 	return 0;
 }
 

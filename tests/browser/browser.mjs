@@ -19,3 +19,13 @@ export async function watchedPage(browser, opts = {}) {
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   return { context, page, problems };
 }
+
+/* Logs in through the login form and waits for the application shell. */
+export async function login(page, base, who, password = 'carewatch2026') {
+  await page.goto(base + '/');
+  await page.waitForSelector('form.login');
+  await page.fill('input[name=login]', who);
+  await page.fill('input[name=password]', password);
+  await page.click('form.login button[type=submit]');
+  await page.waitForSelector('header.top');
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, cli, sql, DEMO_PASSWORD } from '../lib/server.mjs';
-import { launch, watchedPage } from './browser.mjs';
+import { launch, watchedPage, login as loginAs } from './browser.mjs';
 
 let srv, browser, instId, today;
 const real = (problems) => problems.filter((p) => !/Failed to load resource|net::ERR_INTERNET_DISCONNECTED/.test(p));
@@ -21,14 +21,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await srv?.stop(); });
 
-async function login(page, who) {
-  await page.goto(srv.base + '/');
-  await page.waitForSelector('form.login');
-  await page.fill('input[name=login]', who);
-  await page.fill('input[name=password]', DEMO_PASSWORD);
-  await page.click('form.login button[type=submit]');
-  await page.waitForSelector('header.top');
-}
+const login = (page, who) => loginAs(page, srv.base, who);
 
 test('a reporter files today\'s report on a phone; rule errors come from the server', async () => {
   const { context, page, problems } = await watchedPage(browser, { viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true });

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, newUscc, DEMO_PASSWORD } from '../lib/server.mjs';
-import { launch, watchedPage } from './browser.mjs';
+import { launch, watchedPage, login as loginAs } from './browser.mjs';
 
 let srv, browser;
 before(async () => {
@@ -21,14 +21,7 @@ after(async () => {
 // replies of the API. Anything else (script errors, CSP refusals) is a defect.
 const real = (problems) => problems.filter((p) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(p));
 
-async function login(page, who) {
-  await page.goto(srv.base + '/');
-  await page.waitForSelector('form.login');
-  await page.fill('input[name=login]', who);
-  await page.fill('input[name=password]', DEMO_PASSWORD);
-  await page.click('form.login button[type=submit]');
-  await page.waitForSelector('header.top');
-}
+const login = (page, who) => loginAs(page, srv.base, who);
 
 test('log in, register an institution, find it in the list', async () => {
   const { context, page, problems } = await watchedPage(browser, { viewport: { width: 1280, height: 900 } });
