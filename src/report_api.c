@@ -191,7 +191,9 @@ int h_report_zero(struct req *r)
 	const char *period;
 	char from[11];
 	int rc;
-	if (jspec_check_or_reply(r, r->json, zero_spec, 0) != 0 || target_or_reply(r, &t, &inst, &period) != 0)
+	/* authorise before reading anything of the institution */
+	if (jspec_check_or_reply(r, r->json, zero_spec, 0) != 0 || target_or_reply(r, &t, &inst, &period) != 0 ||
+	    writable_or_reply(r, t, inst, period) != 0)
 		return 0;
 	json_t *vals = report_prefill(r->db, t, inst, period, 1, from, &rc);
 	if (!vals)
