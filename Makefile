@@ -34,7 +34,7 @@ ASSET_FILES := $(sort $(shell find web -type f 2>/dev/null)) $(sort $(wildcard s
                $(sort $(wildcard templates/*.json)) $(sort $(wildcard data/*.json)) docs/openapi.json
 ASSET_ARGS := $(foreach f,$(ASSET_FILES),$(f)=$(f)) $(VENDOR)
 
-.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench fuzz
+.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench fuzz fuzz-build
 all: $(BUILD)/carewatch
 
 $(BUILD)/.dir:
@@ -74,6 +74,22 @@ test: all
 
 demo: all
 	scripts/demo.sh
+
+# --- fuzzing (libFuzzer, clang): make fuzz [FUZZ_SECONDS=10]; replays the corpus in
+# tests/fuzz/corpus, then fuzzes each target for FUZZ_SECONDS (new inputs stay in build/)
+FUZZ_SECONDS ?= 10
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz_bin/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz_bin/%: tests/fuzz/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" \
+		LDFLAGS="-fsanitize=address,undefined" fuzz-build
+	tests/fuzz/run.sh build/fuzz/fuzz_bin $(FUZZ_SECONDS)
 
 sanitize:
 	$(MAKE) BUILD=build/san SAN=1 OPT=-O1 all $(addprefix build/san/tests/,$(notdir $(UNIT_BINS)))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: C unit tests, API scenario tests on SQLite and (when
 # PostgreSQL 15 is installed) on a throwaway PostgreSQL cluster, browser tests,
-# then unit and scenario tests again under AddressSanitizer + UBSan.
+# then unit and scenario tests again under AddressSanitizer + UBSan, then a short
+# libFuzzer run of every fuzz target over its corpus.
 # Prints "N passed, N failed" at the end; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,17 @@ if make -s -j2 sanitize >/dev/null 2>"$LOG/sanitize-build.log"; then
   run_node api-sanitized "${SAN_ENV[@]}" -- "${API[@]}"
 else
   echo "   sanitizer build failed"; cat "$LOG/sanitize-build.log" | tail -20; FAIL=$((FAIL + 1))
+fi
+
+echo "== fuzz (libFuzzer: corpus replay + ${FUZZ_SECONDS:-5}s per target)"
+if make -s fuzz-build BUILD=build/fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" \
+     LDFLAGS="-fsanitize=address,undefined" >"$LOG/fuzz-build.log" 2>&1; then
+  while read -r line; do
+    echo "   $line"
+    case "$line" in *", 0 crashes") PASS=$((PASS + 1)) ;; *) FAIL=$((FAIL + 1)) ;; esac
+  done < <(tests/fuzz/run.sh build/fuzz/fuzz_bin "${FUZZ_SECONDS:-5}")
+else
+  echo "   fuzz build failed"; tail -20 "$LOG/fuzz-build.log"; FAIL=$((FAIL + 1))
 fi
 
 [ -n "$PGDIR" ] && scripts/pg-cluster.sh stop "$PGDIR" >/dev/null 2>&1
