@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Common query: template (known), period (valid) and division (in scope).
+/* Common query: template (known), period (valid) and division (in scope,
+ * county or above: the roll-up levels).
  * Reporters see their own reports only, never these summaries. */
 static int common_or_reply(struct req *r, const struct template **t, const char **period, char *div, int need_period)
 {
@@ -23,7 +24,11 @@ static int common_or_reply(struct req *r, const struct template **t, const char 
 	*period = req_query(r, "period");
 	if (need_period && (!*period || report_period_ok(*t, *period) != 0))
 		return reply_error(r, 400, "invalid_period", "期次应为 YYYY-MM-DD 格式的真实日期", "period"), -1;
-	return req_division_or_reply(r, "division", div);
+	if (req_division_or_reply(r, "division", div) != 0)
+		return -1;
+	if (strlen(div) > 6)
+		return reply_error(r, 400, "invalid_division", "按县级及以上区划查询（县内可按机构列出）", "division"), -1;
+	return 0;
 }
 
 static void types_csv(const struct template *t, struct buf *b)
@@ -168,8 +173,6 @@ int h_completeness(struct req *r)
 	int rc = 0;
 	if (common_or_reply(r, &t, &period, div, 1) != 0)
 		return 0;
-	if (strlen(div) > 6)
-		return reply_error(r, 400, "invalid_division", "完成情况按县级及以上区划查询", "division");
 	json_t *j = completeness_build(r->db, t, period, div, &rc);
 	return j ? reply_json(r, 200, j) : reply_db_error(r, rc);
 }
@@ -264,8 +267,6 @@ int h_rollups(struct req *r)
 	int rc = 0;
 	if (common_or_reply(r, &t, &period, div, 1) != 0)
 		return 0;
-	if (strlen(div) > 6)
-		return reply_error(r, 400, "invalid_division", "汇总按县级及以上区划查询（县内可按机构列出）", "division");
 	const char *by = req_query(r, "by");
 	int by_inst = by && !strcmp(by, "institution");
 	if (by && !by_inst && strcmp(by, "division"))
@@ -290,8 +291,6 @@ int h_series(struct req *r)
 	const char *from = req_query(r, "from"), *to = req_query(r, "to");
 	if (!from || !to || date_parse(from, &y, &m, &d) || date_parse(to, &y, &m, &d) || strcmp(from, to) > 0)
 		return reply_error(r, 400, "invalid_query", "from 与 to 应为日期（YYYY-MM-DD），且 from 不晚于 to", "from");
-	if (strlen(div) > 6)
-		return reply_error(r, 400, "invalid_division", "趋势按县级及以上区划查询", "division");
 	db_stmt *st = db_prepare(r->db, "SELECT period, sums, n_reports FROM rollups WHERE template_code = $1 AND "
 	                                "division_code = $2 AND period >= $3 AND period <= $4 ORDER BY period LIMIT 1000");
 	json_t *points = json_array();

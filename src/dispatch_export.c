@@ -192,11 +192,7 @@ int dispatch_export(db *d, const struct user *u, const char *kind, const struct 
 		table_abort(&tab);
 		return -1;
 	}
-	if (table_finish(&tab) != 0) {
-		err_set(e, 500, "export_failed", NULL, "生成 Excel 文件失败");
-		return -1;
-	}
-	return 0;
+	return table_finish(&tab, e);
 }
 
 int h_dispatch_export(struct req *r)

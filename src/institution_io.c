@@ -244,11 +244,7 @@ int inst_export(db *d, const struct user *u, const char *division, int xlsx, str
 		table_abort(&tab);
 		return -1;
 	}
-	if (table_finish(&tab) != 0) {
-		err_set(e, 500, "export_failed", NULL, "生成 Excel 文件失败");
-		return -1;
-	}
-	return 0;
+	return table_finish(&tab, e);
 }
 
 int h_institutions_export(struct req *r)

@@ -1,6 +1,7 @@
 /* table.c — CSV or xlsx rows behind one interface. */
 #include "table.h"
 #include "csv.h"
+#include "err.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -55,12 +56,14 @@ void table_end_row(struct table *t)
 	t->col = 0;
 }
 
-int table_finish(struct table *t)
+int table_finish(struct table *t, struct cw_err *e)
 {
 	if (!t->xlsx)
 		return 0;
 	int rc = xlsx_finish(t->xs, t->out);
 	t->xs = NULL;
+	if (rc != 0)
+		err_set(e, 500, "export_failed", NULL, "生成 Excel 文件失败");
 	return rc;
 }
 

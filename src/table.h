@@ -19,8 +19,10 @@ void table_header(struct table *t, const char *text);
 void table_text(struct table *t, const char *text);
 void table_num(struct table *t, double v);
 void table_end_row(struct table *t);
-/* Finishes the file (xlsx: writes the workbook into out). 0 or -1. */
-int table_finish(struct table *t);
+/* Finishes the file (xlsx: writes the workbook into out). 0, or -1 with e
+ * filled (500 export_failed). */
+struct cw_err;
+int table_finish(struct table *t, struct cw_err *e);
 /* Discards an unfinished table. */
 void table_abort(struct table *t);
 
