@@ -96,3 +96,8 @@ sanitize:
 
 clean:
 	rm -rf build
+
+# --- benchmarks (never part of the tests): make bench [BENCH_ARGS="--institutions 45000 --days 3"]
+BENCH_ARGS ?=
+bench: all
+	node bench/dispatch.mjs $(BENCH_ARGS)
