@@ -259,49 +259,6 @@ int db_rollback(db *d)
 	return rc;
 }
 
-#define TXN_ATTEMPTS 40
-
-int db_txn(db *d, int write, db_txn_fn fn, void *ctx)
-{
-	int rc = DB_BUSY;
-	unsigned seed = (unsigned)(uintptr_t)d ^ (unsigned)time(NULL);
-	if (d->in_txn) {
-		log_bug("nested transaction");
-		return DB_ERROR;
-	}
-	for (int attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
-		if (attempt > 0) {
-			/* randomized back-off: 1..(2^min(attempt,7)) ms */
-			int cap = 1 << (attempt < 7 ? attempt : 7);
-			usleep((useconds_t)(1000 * (1 + rand_r(&seed) % cap)));
-		}
-		rc = db_begin(d, write);
-		if (rc == DB_BUSY)
-			continue;
-		if (rc == DB_UNAVAILABLE && d->ops->ping(d) == 0)
-			continue; /* reconnected: try again */
-		if (rc != 0)
-			return rc;
-		rc = fn(d, ctx);
-		if (rc == 0) {
-			rc = db_commit(d);
-			if (rc == 0)
-				return 0;
-			db_rollback(d);
-			if (rc == DB_BUSY)
-				continue;
-			return rc;
-		}
-		db_rollback(d);
-		/* a connection lost before COMMIT committed nothing: reconnect, retry */
-		if (rc == DB_UNAVAILABLE && d->ops->ping(d) == 0)
-			continue;
-		if (rc != DB_BUSY)
-			return db_error_of(d, rc);
-	}
-	return rc;
-}
-
 char *db_dialect(enum db_engine e, const char *sql)
 {
 	struct buf out = {0};

@@ -28,9 +28,8 @@ void err_db(struct cw_err *e, int rc)
 	cw_strlcpy(e->msg, msg, sizeof e->msg);
 }
 
-int db_txn_err(db *d, int write, db_txn_fn fn, void *ctx, struct cw_err *e)
+static int txn_result(int rc, struct cw_err *e)
 {
-	int rc = db_txn(d, write, fn, ctx);
 	if (rc == DB_APP)
 		return -1;
 	if (rc != 0) {
@@ -38,4 +37,14 @@ int db_txn_err(db *d, int write, db_txn_fn fn, void *ctx, struct cw_err *e)
 		return -1;
 	}
 	return 0;
+}
+
+int db_txn_err(db *d, int write, db_txn_fn fn, void *ctx, struct cw_err *e)
+{
+	return txn_result(db_txn(d, write, fn, ctx), e);
+}
+
+int db_txn_group_err(db *d, db_txn_fn fn, void *ctx, struct cw_err *e)
+{
+	return txn_result(db_txn_group(d, fn, ctx), e);
 }

@@ -21,6 +21,8 @@ struct db;
 /* Runs fn in a transaction (db_txn); a body returning DB_APP has filled e
  * itself, any other failure is recorded with err_db(). 0 or -1. */
 int db_txn_err(struct db *d, int write, int (*fn)(struct db *, void *), void *ctx, struct cw_err *e);
+/* The same through db_txn_group (write transactions that may share a commit). */
+int db_txn_group_err(struct db *d, int (*fn)(struct db *, void *), void *ctx, struct cw_err *e);
 
 struct req;
 /* Replies with e (a database failure through reply_db_error). Returns 0. */

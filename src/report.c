@@ -459,7 +459,7 @@ int report_save(db *d, struct report_save *s, struct cw_err *e)
 		return -1;
 	}
 	struct save_ctx c = {s, e};
-	if (db_txn_err(d, 1, save_txn, &c, e) != 0)
+	if (db_txn_group_err(d, save_txn, &c, e) != 0)
 		return -1;
 	return 0;
 }
@@ -524,7 +524,7 @@ int report_review(db *d, const struct user *u, int64_t now, const char *tcode, i
 		return -1;
 	}
 	struct review_ctx c = {u, now, inst, tcode, period, reason, approve, e};
-	if (db_txn_err(d, 1, review_txn, &c, e) != 0)
+	if (db_txn_group_err(d, review_txn, &c, e) != 0)
 		return -1;
 	return 0;
 }
