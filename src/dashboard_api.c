@@ -79,12 +79,26 @@ json_t *completeness_build(db *d, const struct template *t, const char *period, 
 	json_t *me = counts_obj(div, div_name(d, div, name, sizeof name), 0);
 	json_t *kids = json_object(); /* code -> counts */
 	int rc;
-	/* expected: active institutions of the template's types, by child division */
-	db_stmt *st = db_prepare(d, "SELECT substr(division_code, 1, $3), COUNT(*) FROM institutions "
-	                                "WHERE division_code >= $1 AND division_code < $2 AND status <> 'suspended' "
-	                                "AND (',' || $4 || ',') LIKE ('%,' || type || ',%') " TARGETED("id", "$5")
-	                                "GROUP BY substr(division_code, 1, $3)");
-	rc = st ? db_bindf(st, "ttItt", lo, hi, (int64_t)(cl ? cl : strlen(div)), buf_str(&types), t->code) : DB_ERROR;
+	db_stmt *st;
+	/* expected: institutions of the template's types that report, by child
+	 * division — from the trigger-kept counts (sql/004_counts.sql), or by
+	 * counting the targets of a survey that has them */
+	int64_t targeted = 0;
+	rc = db_query_int64(d, &targeted, "SELECT COUNT(*) FROM survey_targets WHERE template_code = $1", "t", t->code);
+	if (rc != DB_ROW)
+		goto dberr;
+	if (targeted)
+		st = db_prepare(d, "SELECT substr(division_code, 1, $3), COUNT(*) FROM institutions "
+		                   "WHERE division_code >= $1 AND division_code < $2 AND status <> 'suspended' "
+		                   "AND (',' || $4 || ',') LIKE ('%,' || type || ',%') " TARGETED("id", "$5")
+		                   "GROUP BY substr(division_code, 1, $3)");
+	else
+		st = db_prepare(d, "SELECT division_code, SUM(n) FROM inst_counts WHERE division_code >= $1 AND "
+		                   "division_code < $2 AND length(division_code) = $3 AND (',' || $4 || ',') LIKE "
+		                   "('%,' || type || ',%') GROUP BY division_code");
+	rc = st ? db_bindf(st, "ttIt", lo, hi, (int64_t)(cl ? cl : strlen(div)), buf_str(&types)) : DB_ERROR;
+	if (rc == 0 && targeted)
+		rc = db_bind_text(st, 5, t->code);
 	int64_t total = 0;
 	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
 		int64_t n = db_column_int64(st, 1);
@@ -142,6 +156,8 @@ json_t *completeness_build(db *d, const struct template *t, const char *period, 
 	                       "WHERE r.template_code = $4 AND r.period = $5 AND r.institution_id = i.id "
 	                       "AND r.status IN ('submitted', 'approved')) ORDER BY i.division_code, i.id LIMIT 5000");
 	rc = st ? db_bindf(st, "ttttt", lo, hi, buf_str(&types), t->code, period) : DB_ERROR;
+	if (json_integer_value(json_object_get(me, "missing")) == 0)
+		rc = DB_DONE; /* everyone is in: no need to look */
 	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
 		json_array_append_new(missing, json_pack("{s:I,s:s,s:s,s:s,s:s}", "institution_id",
 		                                         (json_int_t)db_column_int64(st, 0), "name", db_column_text(st, 1),

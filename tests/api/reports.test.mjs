@@ -210,6 +210,31 @@ test('completeness around the deadline (17:30 Asia/Shanghai), with the missing l
   srv.setClock(at(DAY, 10));
 });
 
+test('expected follows the registry: suspending, moving and retyping institutions, at every level', async () => {
+  const D = '2022-12-26';
+  const check = async () => {
+    for (const div of ['', '42', '4201', '420102', '420111']) {
+      const c = await admin.get(`/api/v1/completeness?template=${T}&period=${D}&division=${div}`);
+      assert.equal(c.status, 200);
+      const count = (code) => Number(sql(srv.db, `SELECT COUNT(*) FROM institutions WHERE division_code LIKE '${code}%' ` +
+        "AND status <> 'suspended' AND type IN ('elderly_care', 'social_welfare')"));
+      assert.equal(c.body.division.expected, count(div), `expected of '${div}'`);
+      for (const ch of c.body.children) assert.equal(ch.expected, count(ch.code), `expected of ${ch.code}`);
+    }
+  };
+  await check();
+  const [a, b] = [others[1].id, others[2].id];
+  assert.equal((await admin.patch(`/api/v1/institutions/${a}`, { status: 'suspended' })).status, 200);
+  await check();
+  assert.equal((await admin.patch(`/api/v1/institutions/${b}`, { division_code: '420102003' })).status, 200);
+  await check();
+  assert.equal((await admin.patch(`/api/v1/institutions/${a}`, { status: 'normal', type: 'child_welfare' })).status, 200);
+  await check();
+  assert.equal((await admin.patch(`/api/v1/institutions/${a}`, { type: 'elderly_care' })).status, 200);
+  assert.equal((await admin.patch(`/api/v1/institutions/${b}`, { division_code: '420111002' })).status, 200);
+  await check();
+});
+
 test('a period closes for the reporter after open_days; officials can still correct', async () => {
   srv.setClock(at('2022-12-29', 23, 59)); // 12-25 + 3 open days → closes at the start of 12-29
   const late = await rep.put(path(dazhi), { status: 'submitted', values: good({ residents_present: 81, risk_green: 56 }) });
