@@ -8,9 +8,12 @@
 #include "err.h"
 #include "template.h"
 
-/* {division, children, missing} of completeness for a division (county or
- * above; the caller checks scope). NULL with *rc on a database error. */
-json_t *completeness_build(db *d, const struct template *t, const char *period, const char *div, int *rc);
+/* {division, children, missing, missing_truncated} of completeness for a
+ * division (county or above; the caller checks scope); the missing list holds
+ * at most missing_limit institutions (division.missing counts them all).
+ * NULL with *rc on a database error. */
+json_t *completeness_build(db *d, const struct template *t, const char *period, const char *div,
+                           int64_t missing_limit, int *rc);
 /* {division, children} of roll-ups. NULL with *rc on a database error. */
 json_t *rollups_build(db *d, const struct template *t, const char *period, const char *div, int by_inst, int *rc);
 

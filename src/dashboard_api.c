@@ -67,9 +67,8 @@ static json_t *counts_obj(const char *code, const char *name, int64_t expected)
 	                 (json_int_t)expected);
 }
 
-/* Completeness of a division (county or above) and its children, with the
- * missing list. New object, or NULL with *rcp set. */
-json_t *completeness_build(db *d, const struct template *t, const char *period, const char *div, int *rcp)
+json_t *completeness_build(db *d, const struct template *t, const char *period, const char *div,
+                           int64_t missing_limit, int *rcp)
 {
 	char lo[SCOPE_MAX], hi[SCOPE_MAX], name[128];
 	scope_range(div, lo, hi);
@@ -154,8 +153,8 @@ json_t *completeness_build(db *d, const struct template *t, const char *period, 
 	                       "AND (',' || $3 || ',') LIKE ('%,' || i.type || ',%') " TARGETED("i.id", "$4")
 	                       "AND NOT EXISTS (SELECT 1 FROM reports r "
 	                       "WHERE r.template_code = $4 AND r.period = $5 AND r.institution_id = i.id "
-	                       "AND r.status IN ('submitted', 'approved')) ORDER BY i.division_code, i.id LIMIT 5000");
-	rc = st ? db_bindf(st, "ttttt", lo, hi, buf_str(&types), t->code, period) : DB_ERROR;
+	                       "AND r.status IN ('submitted', 'approved')) ORDER BY i.division_code, i.id LIMIT $6");
+	rc = st ? db_bindf(st, "tttttI", lo, hi, buf_str(&types), t->code, period, missing_limit) : DB_ERROR;
 	if (json_integer_value(json_object_get(me, "missing")) == 0)
 		rc = DB_DONE; /* everyone is in: no need to look */
 	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
@@ -171,8 +170,10 @@ json_t *completeness_build(db *d, const struct template *t, const char *period, 
 	}
 	json_decref(kids);
 	buf_free(&types);
-	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "template", t->code, "period", period, "deadline",
-	                 (json_int_t)report_deadline(t, period), "division", me, "children", children, "missing", missing);
+	int truncated = (int64_t)json_array_size(missing) < json_integer_value(json_object_get(me, "missing"));
+	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:b}", "template", t->code, "period", period, "deadline",
+	                 (json_int_t)report_deadline(t, period), "division", me, "children", children, "missing", missing,
+	                 "missing_truncated", truncated);
 dberr:
 	json_decref(me);
 	json_decref(kids);
@@ -187,9 +188,11 @@ int h_completeness(struct req *r)
 	const char *period;
 	char div[SCOPE_MAX];
 	int rc = 0;
-	if (common_or_reply(r, &t, &period, div, 1) != 0)
+	long limit;
+	if (common_or_reply(r, &t, &period, div, 1) != 0 ||
+	    req_query_long_or_reply(r, "missing_limit", 200, 0, 5000, &limit) != 0)
 		return 0;
-	json_t *j = completeness_build(r->db, t, period, div, &rc);
+	json_t *j = completeness_build(r->db, t, period, div, limit, &rc);
 	return j ? reply_json(r, 200, j) : reply_db_error(r, rc);
 }
 

@@ -59,7 +59,7 @@ static int export_rollup(db *d, const struct template *t, const char *period, co
                          struct cw_err *e)
 {
 	int rc = 0;
-	json_t *comp = completeness_build(d, t, period, div, &rc), *roll = comp ? rollups_build(d, t, period, div, 0, &rc) : NULL;
+	json_t *comp = completeness_build(d, t, period, div, 0, &rc), *roll = comp ? rollups_build(d, t, period, div, 0, &rc) : NULL;
 	if (!comp || !roll) {
 		json_decref(comp);
 		err_db(e, rc);
@@ -92,7 +92,7 @@ static int export_missing(db *d, const struct template *t, const char *period, c
                           struct cw_err *e)
 {
 	int rc = 0;
-	json_t *comp = completeness_build(d, t, period, div, &rc);
+	json_t *comp = completeness_build(d, t, period, div, INT64_MAX, &rc); /* the whole list */
 	if (!comp) {
 		err_db(e, rc);
 		return -1;

@@ -425,11 +425,11 @@ static int save_txn(db *d, void *vc)
 	if (rc == 0 && old && counted(old_status)) {
 		json_t *od = json_pack("{s:O}", "low", json_object_get(old, "low_supply") ? json_object_get(old, "low_supply")
 		                                                                           : json_null());
-		rc = rollup_apply(d, s->t, s->period, division, json_object_get(old, "values"), od, old_on_time, -1);
+		rc = rollup_apply(d, s->rollup_batch, s->t, s->period, division, json_object_get(old, "values"), od, old_on_time, -1);
 		json_decref(od);
 	}
 	if (rc == 0 && s->submit)
-		rc = rollup_apply(d, s->t, s->period, division, s->values, derived, on_time, 1);
+		rc = rollup_apply(d, s->rollup_batch, s->t, s->period, division, s->values, derived, on_time, 1);
 	json_decref(derived);
 	if (rc == 0 && s->client_key) {
 		int64_t n = db_run(d, "INSERT INTO report_keys(client_key, report_id, created_at) VALUES ($1, $2, $3)", "tII",
@@ -500,7 +500,7 @@ static int review_txn(db *d, void *vc)
 	if (rc == 0 && !c->approve && t) {
 		json_t *od = json_pack("{s:O}", "low", json_object_get(r, "low_supply") ? json_object_get(r, "low_supply")
 		                                                                         : json_null());
-		rc = rollup_apply(d, t, c->period, div, json_object_get(r, "values"), od,
+		rc = rollup_apply(d, NULL, t, c->period, div, json_object_get(r, "values"), od,
 		                  json_is_true(json_object_get(r, "on_time")), -1);
 		json_decref(od);
 	}

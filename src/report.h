@@ -32,6 +32,7 @@ struct report_save {
 	int confirm_warnings;
 	const struct user *u;
 	int64_t now;
+	json_t *rollup_batch;     /* NULL: roll-ups written now; else collected (rollup.h) */
 	/* out */
 	int64_t report_id;
 	int replayed;             /* the client_key was seen before */

@@ -2,6 +2,7 @@
 #include "report_import.h"
 #include "csv.h"
 #include "report.h"
+#include "rollup.h"
 #include "scope.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ struct ictx {
 	const int *map;
 	int skip_invalid;
 	struct report_import_result *res;
+	json_t *batch; /* roll-up contributions, written once at the end */
 };
 
 /* Finds the institution of a row by id or credit code. */
@@ -98,6 +100,7 @@ static int import_txn(db *d, void *vc)
 	struct ictx *c = vc;
 	struct report_import_result *res = c->res;
 	json_array_clear(res->problems);
+	json_object_clear(c->batch); /* a retried transaction starts afresh */
 	res->valid = res->rejected = res->warnings = 0;
 	for (size_t row = 1; row < c->tab->nrows; row++) {
 		long line = csv_row_line(c->tab, row);
@@ -149,7 +152,8 @@ static int import_txn(db *d, void *vc)
 		if (!bad) {
 			struct cw_err e;
 			struct report_save s = {.t = c->t, .institution_id = inst, .period = period, .submit = 1, .values = values,
-			                        .confirm_warnings = 1, .u = c->u, .now = c->now};
+			                        .confirm_warnings = 1, .u = c->u, .now = c->now,
+			                        .rollup_batch = c->batch};
 			rc = report_store(d, &s, &e);
 			if (rc == DB_APP) {
 				problem(res->problems, line, "institution_id", e.code, e.msg);
@@ -165,7 +169,9 @@ static int import_txn(db *d, void *vc)
 		else
 			res->valid++;
 	}
-	return res->rejected && !c->skip_invalid ? DB_APP : 0;
+	if (res->rejected && !c->skip_invalid)
+		return DB_APP;
+	return rollup_flush(d, c->t, c->batch);
 }
 
 int report_import_csv(db *d, const struct user *u, int64_t now, const struct template *t, const char *data,
@@ -195,8 +201,9 @@ int report_import_csv(db *d, const struct user *u, int64_t now, const struct tem
 		goto cleanup;
 	}
 	res->rows = (int)tab.nrows - 1;
-	struct ictx c = {u, now, t, &tab, map, skip_invalid, res};
+	struct ictx c = {u, now, t, &tab, map, skip_invalid, res, rollup_batch_new()};
 	int r = db_txn(d, 1, import_txn, &c);
+	json_decref(c.batch);
 	if (r != 0 && r != DB_APP) {
 		err_db(e, r);
 		goto cleanup;

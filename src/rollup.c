@@ -82,8 +82,10 @@ json_t *rollup_values(const struct template *t, json_t *sums)
 	return out;
 }
 
+/* Adds counts (dn reports, don on time, dlate late) and sign * contrib to one
+ * roll-up row, creating it when missing. */
 static int apply_level(db *d, const struct template *t, const char *period, const char *div, json_t *contrib,
-                       int on_time, int sign)
+                       int sign, int64_t dn, int64_t don, int64_t dlate)
 {
 	int rc;
 	int64_t n = db_run(d, "INSERT INTO rollups(template_code, period, division_code) VALUES ($1, $2, $3) "
@@ -98,8 +100,7 @@ static int apply_level(db *d, const struct template *t, const char *period, cons
 	                            "RETURNING sums");
 	if (!st)
 		return DB_ERROR;
-	db_bindf(st, "tttIII", t->code, period, div, (int64_t)sign, (int64_t)(on_time ? sign : 0),
-	         (int64_t)(on_time ? 0 : sign));
+	db_bindf(st, "tttIII", t->code, period, div, dn, don, dlate);
 	json_t *sums = NULL;
 	rc = db_step(st);
 	if (rc == DB_ROW)
@@ -118,8 +119,52 @@ static int apply_level(db *d, const struct template *t, const char *period, cons
 	return n < 0 ? (int)n : 0;
 }
 
-int rollup_apply(db *d, const struct template *t, const char *period, const char *division, json_t *values,
-                 json_t *derived, int on_time, int sign)
+json_t *rollup_batch_new(void)
+{
+	return json_object();
+}
+
+/* batch[period "\x1f" div] = {"n","t","l","s"} += one report */
+static void batch_add(json_t *batch, const char *period, const char *div, json_t *contrib, int on_time, int sign)
+{
+	char key[64];
+	snprintf(key, sizeof key, "%s\x1f%s", period, div);
+	json_t *e = json_object_get(batch, key);
+	if (!e) {
+		e = json_pack("{s:I,s:I,s:I,s:o}", "n", (json_int_t)0, "t", (json_int_t)0, "l", (json_int_t)0, "s",
+		              json_object());
+		json_object_set_new(batch, key, e);
+	}
+	json_object_set_new(e, "n", json_integer(json_integer_value(json_object_get(e, "n")) + sign));
+	const char *k = on_time ? "t" : "l";
+	json_object_set_new(e, k, json_integer(json_integer_value(json_object_get(e, k)) + sign));
+	merge(json_object_get(e, "s"), contrib, sign);
+}
+
+int rollup_flush(db *d, const struct template *t, json_t *batch)
+{
+	const char *key;
+	json_t *e;
+	int rc = 0;
+	json_object_foreach(batch, key, e)
+	{
+		const char *sep = strchr(key, '\x1f');
+		char period[32];
+		if (!sep || (size_t)(sep - key) >= sizeof period)
+			return DB_ERROR;
+		memcpy(period, key, (size_t)(sep - key));
+		period[sep - key] = 0;
+		rc = apply_level(d, t, period, sep + 1, json_object_get(e, "s"), 1, json_integer_value(json_object_get(e, "n")),
+		                 json_integer_value(json_object_get(e, "t")), json_integer_value(json_object_get(e, "l")));
+		if (rc != 0)
+			break;
+	}
+	json_object_clear(batch);
+	return rc;
+}
+
+int rollup_apply(db *d, json_t *batch, const struct template *t, const char *period, const char *division,
+                 json_t *values, json_t *derived, int on_time, int sign)
 {
 	static const size_t lens[] = {0, 2, 4, 6};
 	json_t *contrib = rollup_contrib(t, values, derived);
@@ -130,7 +175,10 @@ int rollup_apply(db *d, const struct template *t, const char *period, const char
 		char div[SCOPE_MAX];
 		memcpy(div, division, lens[i]);
 		div[lens[i]] = 0;
-		rc = apply_level(d, t, period, div, contrib, on_time, sign);
+		if (batch)
+			batch_add(batch, period, div, contrib, on_time, sign);
+		else
+			rc = apply_level(d, t, period, div, contrib, sign, sign, on_time ? sign : 0, on_time ? 0 : sign);
 	}
 	json_decref(contrib);
 	return rc;

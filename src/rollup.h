@@ -10,9 +10,17 @@
 #include "template.h"
 
 /* Adds (sign = 1) or removes (sign = -1) one report with its derived figures
- * (supply.h; may be NULL). 0 or a DB_* error. */
-int rollup_apply(db *d, const struct template *t, const char *period, const char *division, json_t *values,
-                 json_t *derived, int on_time, int sign);
+ * (supply.h; may be NULL). With batch (rollup_batch_new) the contribution is
+ * only collected in memory, to be written by rollup_flush() in the same
+ * transaction; else it is written now. 0 or a DB_* error. */
+int rollup_apply(db *d, json_t *batch, const struct template *t, const char *period, const char *division,
+                 json_t *values, json_t *derived, int on_time, int sign);
+/* A batch of collected contributions (one entry per period and division
+ * level): a bulk import writes each roll-up row once instead of once per
+ * report. New object; json_decref when done. */
+json_t *rollup_batch_new(void);
+/* Writes and empties a batch of template t. 0 or a DB_* error. */
+int rollup_flush(db *d, const struct template *t, json_t *batch);
 /* Turns packed sums {"f":[sum,count]} into values {"f": number} by each
  * field's aggregation (sum, average, count of yes). New object. */
 json_t *rollup_values(const struct template *t, json_t *sums);

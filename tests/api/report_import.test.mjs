@@ -54,6 +54,12 @@ test('credit codes identify institutions; GB18030 files work; re-importing repla
   const c = await srv.api('admin');
   const roll = await c.get(`/api/v1/rollups?template=${T}&period=${DAY}&division=4201`);
   assert.equal(roll.body.division.values.residents_present, 77 + 51 + 52);
+  // the import writes each roll-up row once at its end: every level agrees
+  for (const div of ['', '42']) {
+    const up = await c.get(`/api/v1/rollups?template=${T}&period=${DAY}&division=${div}`);
+    assert.equal(up.body.division.values.residents_present, 77 + 51 + 52, `level "${div}"`);
+    assert.equal(up.body.division.reports, 3, `level "${div}"`);
+  }
   const h = await c.get(`/api/v1/reports/${T}/${ids[0].id}/${DAY}/history`);
   assert.ok(h.body.items.some((x) => x.field === 'residents_present' && x.old === 50 && x.new === 77 && x.actor === 'cli'));
   const none = cli(['import', 'reports', '--db', srv.db, '--template', T, path.join(srv.dir, 'nope.csv')]);

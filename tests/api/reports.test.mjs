@@ -199,6 +199,14 @@ test('completeness around the deadline (17:30 Asia/Shanghai), with the missing l
   const miss = c.body.missing.filter((m) => m.division_code.startsWith('420102'));
   assert.equal(miss.length, 2);
   assert.ok(miss.every((m) => m.contact_phone !== undefined && m.name));
+  assert.equal(c.body.missing.length, c.body.division.missing);
+  assert.equal(c.body.missing_truncated, false);
+  // the list is capped (missing_limit, default 200); the counts are not
+  const one = await wuhan.get(`/api/v1/completeness?template=${T}&period=${D}&division=4201&missing_limit=1`);
+  assert.deepEqual(one.body.missing, c.body.missing.slice(0, 1));
+  assert.equal(one.body.missing_truncated, true);
+  assert.equal(one.body.division.missing, c.body.division.missing);
+  assert.equal((await wuhan.get(`/api/v1/completeness?template=${T}&period=${D}&missing_limit=5001`)).body.error.code, 'invalid_query');
   // the first minute of the next day belongs to the next day
   srv.setClock(at('2022-12-27', 0, 0));
   const n = await rep.put(path(dazhi, '2022-12-27'), { status: 'submitted', values: good() });

@@ -181,6 +181,10 @@ document.addEventListener('alpine:init', function () {
           return { code, label: this.label(code), value: v, delta: (d > 0 ? '+' : '') + d, up: d > 0 };
         });
       },
+      get missingNote() {
+        return this.comp && this.comp.missing_truncated
+          ? i18n.t('dash.missingTruncated', { n: this.comp.missing.length, total: this.comp.division.missing }) : '';
+      },
       rate(c) { return c.expected ? Math.round(100 * c.submitted / c.expected) + '%' : '—'; },
       drill(c) { if (c.code && c.code.length <= 6) { this.division = c.code; this.refresh(); } },
       up(p) { this.division = p.code; this.refresh(); },
