@@ -187,6 +187,15 @@ int db_exec(db *d, const char *sql)
 	return d->ops->exec(d, sql);
 }
 
+int db_refresh_stats(db *d, const char *table)
+{
+	char sql[128];
+	if (d->engine != DB_PG)
+		return 0;
+	snprintf(sql, sizeof sql, "ANALYZE %s", table);
+	return db_exec(d, sql);
+}
+
 int64_t db_run(db *d, const char *sql, const char *fmt, ...)
 {
 	db_stmt *st = db_prepare(d, sql);

@@ -121,6 +121,12 @@ db *db_stmt_db(db_stmt *st);
 
 /* Runs a parameterless SQL script. 0 or DB_* error. */
 int db_exec(db *d, const char *sql);
+/* After a bulk change of a table (an import): refreshes the planner's
+ * statistics on PostgreSQL (ANALYZE) so the next reads do not plan with the
+ * counts of an empty table (seen: completeness 10 ms → 800 ms until
+ * autovacuum came by). SQLite plans by its indexes without statistics: no-op.
+ * table is a constant. 0 or a DB_* error (callers may ignore it). */
+int db_refresh_stats(db *d, const char *table);
 /* Prepares, binds by fmt (as db_bindf), steps to the end, resets.
  * Returns the number of changed rows (>= 0) or a DB_* error. */
 int64_t db_run(db *d, const char *sql, const char *fmt, ...);

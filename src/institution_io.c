@@ -180,6 +180,8 @@ int inst_import_csv(db *d, const struct user *u, int64_t now, const char *data, 
 		goto cleanup;
 	}
 	res->committed = r == 0;
+	if (r == 0 && !dry_run && res->imported)
+		db_refresh_stats(d, "institutions");
 	rc = 0;
 cleanup:
 	free(map);

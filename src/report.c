@@ -422,6 +422,12 @@ static int save_txn(db *d, void *vc)
 	}
 	free(vals);
 	free(dtext);
+	if (rc == 0 && s->client_key) {
+		int64_t n = db_run(d, "INSERT INTO report_keys(client_key, report_id, created_at) VALUES ($1, $2, $3)", "tII",
+		                   s->client_key, id, s->now);
+		rc = n < 0 ? (int)n : 0;
+	}
+	/* the shared rows last, in the lock order of rollup.h: roll-ups, audit */
 	if (rc == 0 && old && counted(old_status)) {
 		json_t *od = json_pack("{s:O}", "low", json_object_get(old, "low_supply") ? json_object_get(old, "low_supply")
 		                                                                           : json_null());
@@ -431,20 +437,37 @@ static int save_txn(db *d, void *vc)
 	if (rc == 0 && s->submit)
 		rc = rollup_apply(d, s->rollup_batch, s->t, s->period, division, s->values, derived, on_time, 1);
 	json_decref(derived);
-	if (rc == 0 && s->client_key) {
-		int64_t n = db_run(d, "INSERT INTO report_keys(client_key, report_id, created_at) VALUES ($1, $2, $3)", "tII",
-		                   s->client_key, id, s->now);
-		rc = n < 0 ? (int)n : 0;
-	}
 	if (rc == 0) {
 		json_t *after = json_pack("{s:s,s:s,s:s,s:I}", "template", s->t->code, "period", s->period, "status", status,
 		                          "institution_id", (json_int_t)s->institution_id);
-		rc = audit_write_id(d, s->u, s->now, s->submit ? "report.submit" : "report.draft", "report", id, division,
-		                    NULL, after);
+		const char *action = s->submit ? "report.submit" : "report.draft";
+		if (s->audit_later) /* written by report_audit_flush(), after the roll-ups */
+			json_array_append_new(s->audit_later,
+			                      json_pack("{s:s,s:I,s:s,s:O}", "action", action, "id", (json_int_t)id, "division",
+			                                division, "after", after));
+		else
+			rc = audit_write_id(d, s->u, s->now, action, "report", id, division, NULL, after);
 		json_decref(after);
 	}
 	json_decref(old);
 	s->report_id = id;
+	return rc;
+}
+
+int report_audit_flush(db *d, const struct user *u, int64_t now, json_t *later)
+{
+	size_t i;
+	json_t *x;
+	int rc = 0;
+	json_array_foreach(later, i, x)
+	{
+		rc = audit_write_id(d, u, now, json_string_value(json_object_get(x, "action")), "report",
+		                    json_integer_value(json_object_get(x, "id")),
+		                    json_string_value(json_object_get(x, "division")), NULL, json_object_get(x, "after"));
+		if (rc != 0)
+			break;
+	}
+	json_array_clear(later);
 	return rc;
 }
 

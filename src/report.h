@@ -33,6 +33,7 @@ struct report_save {
 	const struct user *u;
 	int64_t now;
 	json_t *rollup_batch;     /* NULL: roll-ups written now; else collected (rollup.h) */
+	json_t *audit_later;      /* NULL: audit row written now; else appended for report_audit_flush() */
 	/* out */
 	int64_t report_id;
 	int replayed;             /* the client_key was seen before */
@@ -48,6 +49,11 @@ int report_save(db *d, struct report_save *s, struct cw_err *e);
  * caller that runs many in one (bulk import): stores s (values already
  * checked) and updates the roll-ups. 0, DB_APP with e filled, or a DB_* error. */
 int report_store(db *d, struct report_save *s, struct cw_err *e);
+
+/* Writes the audit rows report_store() collected in s->audit_later (after
+ * rollup_flush(), keeping the lock order of rollup.h) and empties it. 0 or a
+ * DB_* error. */
+int report_audit_flush(db *d, const struct user *u, int64_t now, json_t *later);
 
 /* The report as JSON (new reference), or NULL (not found / error in *rc). */
 json_t *report_load(db *d, const char *tcode, int64_t inst, const char *period, int *rc);

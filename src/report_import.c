@@ -70,6 +70,7 @@ struct ictx {
 	int skip_invalid;
 	struct report_import_result *res;
 	json_t *batch; /* roll-up contributions, written once at the end */
+	json_t *later; /* audit rows, written after the roll-ups */
 };
 
 /* Finds the institution of a row by id or credit code. */
@@ -101,6 +102,7 @@ static int import_txn(db *d, void *vc)
 	struct report_import_result *res = c->res;
 	json_array_clear(res->problems);
 	json_object_clear(c->batch); /* a retried transaction starts afresh */
+	json_array_clear(c->later);
 	res->valid = res->rejected = res->warnings = 0;
 	for (size_t row = 1; row < c->tab->nrows; row++) {
 		long line = csv_row_line(c->tab, row);
@@ -153,7 +155,7 @@ static int import_txn(db *d, void *vc)
 			struct cw_err e;
 			struct report_save s = {.t = c->t, .institution_id = inst, .period = period, .submit = 1, .values = values,
 			                        .confirm_warnings = 1, .u = c->u, .now = c->now,
-			                        .rollup_batch = c->batch};
+			                        .rollup_batch = c->batch, .audit_later = c->later};
 			rc = report_store(d, &s, &e);
 			if (rc == DB_APP) {
 				problem(res->problems, line, "institution_id", e.code, e.msg);
@@ -171,7 +173,8 @@ static int import_txn(db *d, void *vc)
 	}
 	if (res->rejected && !c->skip_invalid)
 		return DB_APP;
-	return rollup_flush(d, c->t, c->batch);
+	int rc = rollup_flush(d, c->t, c->batch);
+	return rc ? rc : report_audit_flush(d, c->u, c->now, c->later);
 }
 
 int report_import_csv(db *d, const struct user *u, int64_t now, const struct template *t, const char *data,
@@ -201,14 +204,17 @@ int report_import_csv(db *d, const struct user *u, int64_t now, const struct tem
 		goto cleanup;
 	}
 	res->rows = (int)tab.nrows - 1;
-	struct ictx c = {u, now, t, &tab, map, skip_invalid, res, rollup_batch_new()};
+	struct ictx c = {u, now, t, &tab, map, skip_invalid, res, rollup_batch_new(), json_array()};
 	int r = db_txn(d, 1, import_txn, &c);
 	json_decref(c.batch);
+	json_decref(c.later);
 	if (r != 0 && r != DB_APP) {
 		err_db(e, r);
 		goto cleanup;
 	}
 	res->committed = r == 0;
+	if (r == 0 && res->valid)
+		db_refresh_stats(d, "reports");
 	rc = 0;
 cleanup:
 	free(map);

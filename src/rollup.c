@@ -141,17 +141,39 @@ static void batch_add(json_t *batch, const char *period, const char *div, json_t
 	merge(json_object_get(e, "s"), contrib, sign);
 }
 
+/* The lock order of rollup.h: by period, then deeper divisions first, then
+ * by code. Keys are "period\x1fdivision". */
+static int key_order(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	const char *xs = strchr(x, '\x1f'), *ys = strchr(y, '\x1f');
+	int c = strncmp(x, y, (size_t)(xs - x) < (size_t)(ys - y) ? (size_t)(xs - x) : (size_t)(ys - y));
+	if (c || xs - x != ys - y)
+		return c ? c : (xs - x < ys - y ? -1 : 1);
+	size_t lx = strlen(xs), ly = strlen(ys);
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return strcmp(xs, ys);
+}
+
 int rollup_flush(db *d, const struct template *t, json_t *batch)
 {
+	size_t n = json_object_size(batch), i = 0;
+	const char **keys = xcalloc(n + 1, sizeof *keys);
 	const char *key;
 	json_t *e;
 	int rc = 0;
-	json_object_foreach(batch, key, e)
-	{
+	json_object_foreach(batch, key, e) keys[i++] = key;
+	qsort(keys, n, sizeof *keys, key_order);
+	for (i = 0; i < n; i++) {
+		key = keys[i];
+		e = json_object_get(batch, key);
 		const char *sep = strchr(key, '\x1f');
 		char period[32];
-		if (!sep || (size_t)(sep - key) >= sizeof period)
-			return DB_ERROR;
+		if (!sep || (size_t)(sep - key) >= sizeof period) {
+			rc = DB_ERROR;
+			break;
+		}
 		memcpy(period, key, (size_t)(sep - key));
 		period[sep - key] = 0;
 		rc = apply_level(d, t, period, sep + 1, json_object_get(e, "s"), 1, json_integer_value(json_object_get(e, "n")),
@@ -159,6 +181,7 @@ int rollup_flush(db *d, const struct template *t, json_t *batch)
 		if (rc != 0)
 			break;
 	}
+	free(keys);
 	json_object_clear(batch);
 	return rc;
 }
@@ -166,12 +189,14 @@ int rollup_flush(db *d, const struct template *t, json_t *batch)
 int rollup_apply(db *d, json_t *batch, const struct template *t, const char *period, const char *division,
                  json_t *values, json_t *derived, int on_time, int sign)
 {
-	static const size_t lens[] = {0, 2, 4, 6};
+	/* county first, the nation last: every writer takes the row locks in
+	 * the same order (rollup.h), and the hottest row is held the shortest */
+	static const size_t lens[] = {6, 4, 2, 0};
 	json_t *contrib = rollup_contrib(t, values, derived);
 	int rc = 0;
 	for (size_t i = 0; i < 4 && rc == 0; i++) {
 		if (lens[i] > strlen(division))
-			break;
+			continue;
 		char div[SCOPE_MAX];
 		memcpy(div, division, lens[i]);
 		div[lens[i]] = 0;

@@ -2,7 +2,13 @@
  * its contribution to one row per level (national, province, city, county) in
  * the same transaction that stores it; an edit removes the old contribution and
  * adds the new one; a return removes it. Reads never aggregate raw reports
- * above the county, so numbers are right the moment a report is accepted. */
+ * above the county, so numbers are right the moment a report is accepted.
+ *
+ * Lock order (PostgreSQL holds row locks to the commit): a writer takes the
+ * report row, then roll-up rows by period, deeper levels first (county, city,
+ * province, nation), then the audit head. Single reports and bulk imports
+ * (rollup_flush, then their deferred audit rows) keep it, so they never
+ * deadlock, and the national row — every writer's — is held the shortest. */
 #ifndef CW_ROLLUP_H
 #define CW_ROLLUP_H
 #include <jansson.h>
