@@ -366,7 +366,7 @@ static int save_txn(db *d, void *vc)
 		st = db_prepare(d, "INSERT INTO reports(template_code, template_version, institution_id, division_code, period, "
 		                   "status, vals, warnings_confirmed, first_submitted_at, submitted_at, on_time, submitted_by, "
 		                   "created_at, updated_at, derived) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-		                   "$13, $13, $14) RETURNING id");
+		                   "$13, $13, $14) ON CONFLICT (template_code, institution_id, period) DO NOTHING RETURNING id");
 		rc = st ? 0 : DB_ERROR;
 		if (rc == 0) {
 			db_bindf(st, "tiItttti", s->t->code, s->t->version, s->institution_id, division, s->period, status, vals,
@@ -387,7 +387,9 @@ static int save_txn(db *d, void *vc)
 			if (rc == DB_ROW)
 				id = db_column_int64(st, 0);
 			db_reset(st);
-			rc = rc == DB_ROW ? 0 : (rc == DB_DONE ? DB_ERROR : rc);
+			/* no row: a concurrent request (PostgreSQL) stored this report
+			 * first; run again, as an update of it */
+			rc = rc == DB_ROW ? 0 : (rc == DB_DONE ? DB_BUSY : rc);
 		}
 		s->created = 1;
 	} else {
@@ -395,7 +397,7 @@ static int save_txn(db *d, void *vc)
 		                   "first_submitted_at = $5, submitted_at = COALESCE($6, submitted_at), on_time = $7, "
 		                   "submitted_by = COALESCE($8, submitted_by), updated_at = $9, version = version + 1, "
 		                   "review_reason = CASE WHEN $2 = 'submitted' THEN NULL ELSE review_reason END, derived = $11 "
-		                   "WHERE id = $10");
+		                   "WHERE id = $10 AND version = $12");
 		rc = st ? 0 : DB_ERROR;
 		if (rc == 0) {
 			db_bindf(st, "itti", s->t->version, status, vals, s->confirm_warnings);
@@ -412,8 +414,15 @@ static int save_txn(db *d, void *vc)
 			db_bind_int64(st, 9, s->now);
 			db_bind_int64(st, 10, id);
 			db_bind_text(st, 11, dtext);
+			db_bind_int64(st, 12, json_integer_value(json_object_get(old, "version")));
 			while ((rc = db_step(st)) == DB_ROW)
 				;
+			/* only the version read above: when a concurrent request
+			 * (PostgreSQL) changed the report since, nothing matches and
+			 * the whole save runs again from a fresh read — the roll-ups
+			 * never subtract a stale contribution */
+			if (rc == DB_DONE && db_changes(st) == 0)
+				rc = DB_BUSY;
 			db_reset(st);
 			rc = rc == DB_DONE ? 0 : rc;
 		}
@@ -515,10 +524,13 @@ static int review_txn(db *d, void *vc)
 		return DB_APP;
 	}
 	int64_t id = json_integer_value(json_object_get(r, "id"));
+	/* only the version read above: a concurrent change (PostgreSQL) makes
+	 * this match nothing, and the review runs again on the new version */
 	int64_t n = db_run(d, "UPDATE reports SET status = $1, reviewed_by = $2, reviewed_at = $3, review_reason = $4, "
-	                      "updated_at = $3, version = version + 1 WHERE id = $5",
-	                   "ttItI", c->approve ? "approved" : "returned", c->u->login, c->now, c->reason ? c->reason : "", id);
-	rc = n < 0 ? (int)n : 0;
+	                      "updated_at = $3, version = version + 1 WHERE id = $5 AND version = $6",
+	                   "ttItII", c->approve ? "approved" : "returned", c->u->login, c->now, c->reason ? c->reason : "", id,
+	                   (int64_t)json_integer_value(json_object_get(r, "version")));
+	rc = n < 0 ? (int)n : n == 0 ? DB_BUSY : 0;
 	const struct template *t = template_find(c->tcode);
 	if (rc == 0 && !c->approve && t) {
 		json_t *od = json_pack("{s:O}", "low", json_object_get(r, "low_supply") ? json_object_get(r, "low_supply")

@@ -88,15 +88,13 @@ static int apply_level(db *d, const struct template *t, const char *period, cons
                        int sign, int64_t dn, int64_t don, int64_t dlate)
 {
 	int rc;
-	int64_t n = db_run(d, "INSERT INTO rollups(template_code, period, division_code) VALUES ($1, $2, $3) "
-	                      "ON CONFLICT (template_code, period, division_code) DO NOTHING",
-	                   "ttt", t->code, period, div);
-	if (n < 0)
-		return (int)n;
-	/* the counters move in SQL; taking the row lock first also serializes
-	 * writers of this row on PostgreSQL before the packed sums are read */
-	db_stmt *st = db_prepare(d, "UPDATE rollups SET n_reports = n_reports + $4, n_on_time = n_on_time + $5, "
-	                            "n_late = n_late + $6 WHERE template_code = $1 AND period = $2 AND division_code = $3 "
+	/* one statement creates the row or moves its counters, and returns the
+	 * packed sums; on PostgreSQL it also takes the row lock that serializes
+	 * writers of this row before the sums are read */
+	db_stmt *st = db_prepare(d, "INSERT INTO rollups(template_code, period, division_code, n_reports, n_on_time, n_late) "
+	                            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (template_code, period, division_code) DO "
+	                            "UPDATE SET n_reports = rollups.n_reports + excluded.n_reports, n_on_time = "
+	                            "rollups.n_on_time + excluded.n_on_time, n_late = rollups.n_late + excluded.n_late "
 	                            "RETURNING sums");
 	if (!st)
 		return DB_ERROR;
@@ -113,7 +111,7 @@ static int apply_level(db *d, const struct template *t, const char *period, cons
 	merge(sums, contrib, sign);
 	char *text = json_dumps(sums, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(sums);
-	n = db_run(d, "UPDATE rollups SET sums = $4 WHERE template_code = $1 AND period = $2 AND division_code = $3",
+	int64_t n = db_run(d, "UPDATE rollups SET sums = $4 WHERE template_code = $1 AND period = $2 AND division_code = $3",
 	           "tttt", t->code, period, div, text);
 	free(text);
 	return n < 0 ? (int)n : 0;

@@ -79,6 +79,19 @@ test('a reporter submits; a retry with the same client_key returns the same repo
   assert.equal(g.body.id, a.body.id);
 });
 
+test('first submissions of one report racing each other: all succeed, one report, counted once', async () => {
+  // on PostgreSQL the losers of the insert race run again as updates
+  const D = '2022-12-20';
+  const res = await Promise.all([1, 2, 3, 4, 5, 6].map((k) => admin.put(path(dazhi, D), { status: 'submitted', values: good({ residents_present: 90 + k }) })));
+  assert.ok(res.every((x) => x.status === 200 || x.status === 201), JSON.stringify(res.map((x) => [x.status, x.body.error])));
+  assert.equal(res.filter((x) => x.status === 201).length, 1);
+  assert.equal(sql(srv.db, `SELECT COUNT(*) FROM reports WHERE institution_id = ${dazhi} AND period = '${D}'`), '1');
+  const roll = await admin.get(`/api/v1/rollups?template=${T}&period=${D}&division=`);
+  assert.equal(roll.body.division.reports, 1);
+  const last = await admin.get(path(dazhi, D));
+  assert.equal(roll.body.division.values.residents_present, last.body.values.residents_present);
+});
+
 test('rules, types, bounds and unknown fields → 422 validation_failed with details; nothing stored', async () => {
   const inst = others[0].id;
   const n0 = sql(srv.db, 'SELECT COUNT(*) FROM reports');
