@@ -40,30 +40,33 @@ static char *dump(json_t *j)
 	return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
 }
 
-int audit_write(db *d, const struct user *u, int64_t now, const char *action, const char *object_type,
-                const char *object_id, const char *division, json_t *before, json_t *after)
+/* Reserves n sequence numbers: *first is the first, prev the hash before it. */
+static int reserve(db *d, int64_t n, int64_t *first, char prev[65])
 {
-	int rc;
-	int64_t seq = 0;
-	char prev[65] = "", hash[65];
-	char *b = dump(before), *a = dump(after);
-	const char *actor = u ? u->login : "cli";
-	int64_t actor_id = u ? u->id : 0;
-	db_stmt *st = db_prepare(d, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash");
-	if (!st) {
-		rc = DB_ERROR;
-		goto cleanup;
-	}
-	rc = db_step(st);
+	db_stmt *st = db_prepare(d, "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash");
+	if (!st)
+		return DB_ERROR;
+	int rc = db_bindf(st, "I", n);
+	if (rc == 0)
+		rc = db_step(st);
 	if (rc == DB_ROW) {
-		seq = db_column_int64(st, 0);
-		cw_strlcpy(prev, db_column_text(st, 1), sizeof prev);
+		*first = db_column_int64(st, 0) - n + 1;
+		cw_strlcpy(prev, db_column_text(st, 1), 65);
 		rc = 0;
 	} else if (rc == DB_DONE)
 		rc = DB_ERROR;
 	db_reset(st);
-	if (rc != 0)
-		goto cleanup;
+	return rc;
+}
+
+/* Inserts row seq chained to prev; hash receives its hash. */
+static int insert_row(db *d, const struct user *u, int64_t now, int64_t seq, const char *prev, const char *action,
+                      const char *object_type, const char *object_id, const char *division, json_t *before,
+                      json_t *after, char hash[65])
+{
+	char *b = dump(before), *a = dump(after);
+	const char *actor = u ? u->login : "cli";
+	int64_t actor_id = u ? u->id : 0;
 	const char *fields[7] = {actor, action, object_type, object_id, division ? division : "", b, a};
 	chain_hash(prev, seq, now, actor_id, fields, hash);
 	int64_t n = db_run(d,
@@ -71,16 +74,54 @@ int audit_write(db *d, const struct user *u, int64_t now, const char *action, co
 	                   "before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 	                   "IIIttttttttt", seq, now, actor_id, actor, action, object_type, object_id,
 	                   division ? division : "", b, a, prev, hash);
-	if (n < 0) {
-		rc = (int)n;
-		goto cleanup;
-	}
-	n = db_run(d, "UPDATE audit_head SET hash = $1 WHERE id = 1", "t", hash);
-	rc = n < 0 ? (int)n : 0;
-cleanup:
 	free(b);
 	free(a);
-	return rc;
+	return n < 0 ? (int)n : 0;
+}
+
+static int set_head(db *d, const char *hash)
+{
+	int64_t n = db_run(d, "UPDATE audit_head SET hash = $1 WHERE id = 1", "t", hash);
+	return n < 0 ? (int)n : 0;
+}
+
+int audit_write(db *d, const struct user *u, int64_t now, const char *action, const char *object_type,
+                const char *object_id, const char *division, json_t *before, json_t *after)
+{
+	int64_t seq;
+	char prev[65] = "", hash[65];
+	int rc = reserve(d, 1, &seq, prev);
+	if (rc == 0)
+		rc = insert_row(d, u, now, seq, prev, action, object_type, object_id, division, before, after, hash);
+	return rc ? rc : set_head(d, hash);
+}
+
+int audit_write_many(db *d, const struct user *u, int64_t now, json_t *rows)
+{
+	size_t n = json_array_size(rows), i;
+	if (!n)
+		return 0;
+	int64_t seq;
+	char prev[65] = "", hash[65];
+	int rc = reserve(d, (int64_t)n, &seq, prev);
+	json_t *x;
+	json_array_foreach(rows, i, x)
+	{
+		if (rc != 0)
+			break;
+		json_t *id = json_object_get(x, "object_id");
+		char idbuf[32];
+		if (json_is_integer(id))
+			snprintf(idbuf, sizeof idbuf, "%lld", (long long)json_integer_value(id));
+		else
+			cw_strlcpy(idbuf, json_string_value(id) ? json_string_value(id) : "", sizeof idbuf);
+		rc = insert_row(d, u, now, seq + (int64_t)i, prev, json_string_value(json_object_get(x, "action")),
+		                json_string_value(json_object_get(x, "object_type")), idbuf,
+		                json_string_value(json_object_get(x, "division")), json_object_get(x, "before"),
+		                json_object_get(x, "after"), hash);
+		cw_strlcpy(prev, hash, sizeof prev);
+	}
+	return rc ? rc : set_head(d, hash);
 }
 
 int audit_write_id(db *d, const struct user *u, int64_t now, const char *action, const char *object_type,

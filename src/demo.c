@@ -202,7 +202,7 @@ int demo_load(db *d, FILE *out)
 		if (rc == 0)
 			rc = inst_check(d, NULL, o, 0, errs);
 		if (rc == 0 && json_array_size(errs) == 0)
-			rc = inst_insert(d, NULL, now, o, &inst_ids[i]);
+			rc = inst_insert(d, NULL, now, o, NULL, &inst_ids[i]);
 		else if (rc == 0)
 			rc = DB_APP;
 		if (rc == 0)

@@ -134,7 +134,7 @@ static const char *str_or(json_t *o, const char *k, const char *def)
 	return s ? s : def;
 }
 
-int inst_insert(db *d, const struct user *u, int64_t now, json_t *obj, int64_t *id)
+int inst_insert(db *d, const struct user *u, int64_t now, json_t *obj, json_t *audit_later, int64_t *id)
 {
 	const char *status = str_or(obj, "status", "normal");
 	db_stmt *st = db_prepare(d, "INSERT INTO institutions(name, uscc, type, ownership, division_code, address, beds, "
@@ -161,6 +161,12 @@ int inst_insert(db *d, const struct user *u, int64_t now, json_t *obj, int64_t *
 		return (int)n;
 	json_t *after = json_deep_copy(obj);
 	json_object_del(after, "status_note");
+	if (audit_later) {
+		json_array_append_new(audit_later, json_pack("{s:s,s:s,s:I,s:s,s:o}", "action", "institution.create",
+		                                             "object_type", "institution", "object_id", (json_int_t)*id,
+		                                             "division", jstr(obj, "division_code"), "after", after));
+		return 0;
+	}
 	rc = audit_write_id(d, u, now, "institution.create", "institution", *id, jstr(obj, "division_code"), NULL, after);
 	json_decref(after);
 	return rc;
@@ -283,7 +289,7 @@ static int create_txn(db *d, void *vc)
 		return rc;
 	if (json_array_size(c->errs))
 		return DB_APP;
-	return inst_insert(d, &c->r->user, c->r->now, c->r->json, &c->id);
+	return inst_insert(d, &c->r->user, c->r->now, c->r->json, NULL, &c->id);
 }
 
 int h_institutions_create(struct req *r)

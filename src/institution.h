@@ -27,8 +27,10 @@ json_t *inst_json(db_stmt *st);
 int inst_check(db *d, const struct user *u, json_t *obj, int64_t existing_id, json_t *errs);
 
 /* Inserts a checked institution with its first status row and an audit row,
- * inside the caller's write transaction. 0 with *id set, or a DB_* error. */
-int inst_insert(db *d, const struct user *u, int64_t now, json_t *obj, int64_t *id);
+ * inside the caller's write transaction; with audit_later the audit row is
+ * appended there for audit_write_many() instead (bulk import). 0 with *id
+ * set, or a DB_* error. */
+int inst_insert(db *d, const struct user *u, int64_t now, json_t *obj, json_t *audit_later, int64_t *id);
 
 /* The JSON spec of a create/patch body. */
 extern const struct jfield inst_spec[];

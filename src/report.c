@@ -452,8 +452,8 @@ static int save_txn(db *d, void *vc)
 		const char *action = s->submit ? "report.submit" : "report.draft";
 		if (s->audit_later) /* written by report_audit_flush(), after the roll-ups */
 			json_array_append_new(s->audit_later,
-			                      json_pack("{s:s,s:I,s:s,s:O}", "action", action, "id", (json_int_t)id, "division",
-			                                division, "after", after));
+			                      json_pack("{s:s,s:s,s:I,s:s,s:O}", "action", action, "object_type", "report",
+			                                "object_id", (json_int_t)id, "division", division, "after", after));
 		else
 			rc = audit_write_id(d, s->u, s->now, action, "report", id, division, NULL, after);
 		json_decref(after);
@@ -465,17 +465,7 @@ static int save_txn(db *d, void *vc)
 
 int report_audit_flush(db *d, const struct user *u, int64_t now, json_t *later)
 {
-	size_t i;
-	json_t *x;
-	int rc = 0;
-	json_array_foreach(later, i, x)
-	{
-		rc = audit_write_id(d, u, now, json_string_value(json_object_get(x, "action")), "report",
-		                    json_integer_value(json_object_get(x, "id")),
-		                    json_string_value(json_object_get(x, "division")), NULL, json_object_get(x, "after"));
-		if (rc != 0)
-			break;
-	}
+	int rc = audit_write_many(d, u, now, later);
 	json_array_clear(later);
 	return rc;
 }

@@ -27,6 +27,20 @@ test('a UTF-8 CSV with BOM imports every row through the CLI', () => {
   assert.match(r.stdout, /2 rows \(UTF-8\), 2 valid, 0 rejected; 2 imported/);
   assert.equal(sql(srv.db, "SELECT status || '/' || ownership || '/' || beds FROM institutions WHERE name = '武昌区导入一院'"), 'closed/private/60');
   assert.equal(sql(srv.db, "SELECT address FROM institutions WHERE name = '武昌区导入二院'"), '武昌区某路1号, 2栋');
+  // the counts behind "expected" follow a bulk import at every level (on
+  // PostgreSQL the import recounts them once instead of through the trigger)
+  const counts = "SELECT division_code || ':' || type || ':' || n FROM inst_counts ORDER BY division_code, type";
+  const recount = "SELECT p || ':' || type || ':' || COUNT(*) FROM (SELECT '' AS p, type FROM institutions WHERE status <> 'suspended' " +
+    "UNION ALL SELECT substr(division_code, 1, 2), type FROM institutions WHERE status <> 'suspended' " +
+    "UNION ALL SELECT substr(division_code, 1, 4), type FROM institutions WHERE status <> 'suspended' " +
+    "UNION ALL SELECT substr(division_code, 1, 6), type FROM institutions WHERE status <> 'suspended') x GROUP BY p, type ORDER BY p, type";
+  assert.equal(sql(srv.db, counts), sql(srv.db, recount));
+  assert.match(sql(srv.db, counts), /^:elderly_care:\d+$/m);
+  // and the trigger keeps them after the import's transaction, too
+  const before = Number(sql(srv.db, "SELECT n FROM inst_counts WHERE division_code = '420106' AND type = 'elderly_care'"));
+  sql(srv.db, "UPDATE institutions SET status = 'suspended' WHERE name = '武昌区导入一院'");
+  assert.equal(Number(sql(srv.db, "SELECT n FROM inst_counts WHERE division_code = '420106' AND type = 'elderly_care'")), before - 1);
+  sql(srv.db, "UPDATE institutions SET status = 'closed' WHERE name = '武昌区导入一院'");
 });
 
 test('a GB18030 CSV (as Excel in China saves it) is detected and imported', () => {
