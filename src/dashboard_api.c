@@ -31,7 +31,7 @@ static int common_or_reply(struct req *r, const struct template **t, const char 
 	return 0;
 }
 
-/* Appends "<col> IN ($first, $first+1, ...)" with one placeholder per type
+/* Appends "<col> IN ($first, $first+1, and so on)": one placeholder per type
  * of t (bound by bind_types): the planner then estimates the registry rows
  * right and walks the division index for a short missing list, where a LIKE
  * over a joined list made PostgreSQL sort the whole registry (181 ms → 1 ms
