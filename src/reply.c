@@ -53,6 +53,13 @@ int reply_db_error(struct req *r, int rc)
 	const char *code, *msg;
 	rc = db_error_of(r->db, rc);
 	int status = db_error_http(rc, &code, &msg);
+	if (rc == DB_UNAVAILABLE && r->db && r->db->fault == DB_FAULT_FULL) {
+		code = "storage_full";
+		msg = "服务器存储空间已满，本次数据未保存，请稍后重试并联系管理员";
+	} else if (rc == DB_UNAVAILABLE && r->db && r->db->fault == DB_FAULT_READONLY) {
+		code = "db_read_only";
+		msg = "数据库当前只读，本次数据未保存，请稍后重试并联系管理员";
+	}
 	if (status == 500)
 		log_bug("database error %d: %s", rc, r->db ? r->db->err : "");
 	else
