@@ -34,7 +34,7 @@ ASSET_FILES := $(sort $(shell find web -type f 2>/dev/null)) $(sort $(wildcard s
                $(sort $(wildcard templates/*.json)) $(sort $(wildcard data/*.json)) docs/openapi.json
 ASSET_ARGS := $(foreach f,$(ASSET_FILES),$(f)=$(f)) $(VENDOR)
 
-.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench fuzz fuzz-build crash faults
+.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench fuzz fuzz-build crash faults fuzz-long
 all: $(BUILD)/carewatch
 
 $(BUILD)/.dir:
@@ -98,6 +98,11 @@ crash: all
 # disk, file and slow-client faults alone (the disk and file faults need root)
 faults: all
 	node --test tests/reliability/faults.test.mjs
+
+# the long run for docs/reliability.md: every target for FUZZ_LONG_SECONDS (default 600) in turn
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long:
+	tests/fuzz/long.sh $(FUZZ_LONG_SECONDS)
 
 sanitize:
 	$(MAKE) BUILD=build/san SAN=1 OPT=-O1 all $(addprefix build/san/tests/,$(notdir $(UNIT_BINS)))

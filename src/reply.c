@@ -134,6 +134,12 @@ int reply_forbidden(struct req *r)
 
 const char *req_query(struct req *r, const char *name)
 {
+	if (!r->conn) {
+		for (const char *const *q = r->qv; q && q[0]; q += 2)
+			if (!strcmp(q[0], name))
+				return q[1];
+		return NULL;
+	}
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
