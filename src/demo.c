@@ -228,7 +228,7 @@ int demo_load(db *d, FILE *out)
 		}
 	}
 	int nrep = demo_reports(d, inst_ids, now);
-	if (nrep < 0)
+	if (nrep < 0 || demo_persons(d, now, out) < 0)
 		return -1;
 	fprintf(out, "demo data: %zu institutions, %zu users, %d daily reports over %d days\n",
 	        sizeof insts / sizeof insts[0], sizeof users / sizeof users[0], nrep, DEMO_DAYS);
