@@ -86,7 +86,9 @@ struct visit_in {
 	json_t *findings;
 	const char *follow_up;
 	int follow_needed;
+	const char *client_key;  /* NULL, or a key that makes a retry a replay */
 	/* out */
+	int replayed;      /* 1: the key was used before; visit_id is that visit */
 	char due[11];      /* the person's next due date ("" when none) */
 	int64_t visit_id;
 	const char *err_code, *err_msg;  /* set when DB_APP is returned */

@@ -20,6 +20,7 @@ static const struct jfield visit_spec[] = {
     {"findings", J_ANY, 0, 0, 0, NULL, "发现情况", 0},
     {"help", J_STR, 0, 0, 1000, NULL, "帮扶措施", 0},
     {"follow_up", J_ANY, 0, 0, 0, NULL, "后续跟进", 0},
+    {"client_key", J_STR, 0, 8, 100, NULL, "请求编号", 0},
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
@@ -68,6 +69,37 @@ int visit_insert(db *d, struct visit_in *c)
 		return rc;
 	if (!visible)
 		return DB_DONE;
+	if (c->client_key) {
+		/* a retry of a visit already stored (a phone that lost its answer) */
+		st = db_prepare(d, "SELECT id, person_id FROM visits WHERE client_key = $1");
+		if (!st)
+			return DB_ERROR;
+		db_bindf(st, "t", c->client_key);
+		rc = db_step(st);
+		int64_t pid = rc == DB_ROW ? db_column_int64(st, 1) : 0;
+		if (rc == DB_ROW)
+			c->visit_id = db_column_int64(st, 0);
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc;
+		if (rc == DB_ROW) {
+			if (pid != c->person) {
+				c->err_code = "client_key_reused";
+				c->err_msg = "请求编号已用于另一位服务对象的走访记录";
+				return DB_APP;
+			}
+			c->replayed = 1;
+			st = db_prepare(d, "SELECT COALESCE(next_due, '') FROM persons WHERE id = $1");
+			if (!st)
+				return DB_ERROR;
+			db_bindf(st, "I", c->person);
+			rc = db_step(st);
+			if (rc == DB_ROW)
+				cw_strlcpy(c->due, db_column_text(st, 0), sizeof c->due);
+			db_reset(st);
+			return rc == DB_ROW ? 0 : rc == DB_DONE ? DB_ERROR : rc;
+		}
+	}
 	if (strcmp(date, birth) < 0) {
 		c->err_code = "invalid_date";
 		c->err_msg = "走访日期不能早于服务对象的出生日期";
@@ -102,12 +134,14 @@ int visit_insert(db *d, struct visit_in *c)
 		date_add_days(newest, visit_interval(newcls), visit_due);
 	char *ftext = json_dumps(c->findings, JSON_COMPACT);
 	st = db_prepare(d, "INSERT INTO visits(person_id, visit_date, mode, visitor_id, visitor, findings, help, "
-	                   "follow_up, follow_up_needed, next_due, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-	                   "$10, $11) RETURNING id");
+	                   "follow_up, follow_up_needed, next_due, created_at, client_key) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	                   "$8, $9, $10, $11, $12) RETURNING id");
 	rc = st ? db_bindf(st, "IttIttttItI", c->person, date, c->mode, c->u ? c->u->id : (int64_t)0,
 	                   c->u ? (c->u->name[0] ? c->u->name : c->u->login) : "demo", ftext, c->help ? c->help : "",
 	                   c->follow_up, (int64_t)c->follow_needed, visit_due, c->now)
 	        : DB_ERROR;
+	if (rc == 0)
+		rc = db_bind_text(st, 12, c->client_key);
 	if (rc == 0)
 		rc = db_step(st);
 	if (rc == DB_ROW)
@@ -175,11 +209,13 @@ int h_visits_create(struct req *r)
 		return reply_error(r, 422, "invalid_type", "后续跟进应为文字或 true/false", "follow_up");
 	}
 	struct visit_in c = {.u = &r->user, .now = r->now, .person = id, .date = date, .mode = jstr(r->json, "mode"),
-	                     .help = jstr(r->json, "help"), .findings = findings, .follow_up = follow, .follow_needed = needed};
+	                     .help = jstr(r->json, "help"), .findings = findings, .follow_up = follow, .follow_needed = needed,
+	                     .client_key = jstr(r->json, "client_key")};
 	int rc = db_txn(r->db, 1, visit_txn, &c);
 	if (rc == DB_APP) {
 		json_decref(findings);
-		return reply_error(r, 422, c.err_code, c.err_msg, "date");
+		return reply_error(r, c.replayed || !strcmp(c.err_code, "client_key_reused") ? 409 : 422, c.err_code, c.err_msg,
+		                   !strcmp(c.err_code, "client_key_reused") ? "client_key" : "date");
 	}
 	if (rc == DB_DONE) {
 		json_decref(findings);
@@ -194,6 +230,9 @@ int h_visits_create(struct req *r)
 	                      jstr(r->json, "help") ? jstr(r->json, "help") : "", "follow_up", follow,
 	                      "follow_up_needed", needed);
 	json_object_set_new(j, "next_due", c.due[0] ? json_string(c.due) : json_null());
+	json_object_set_new(j, "replayed", json_boolean(c.replayed));
+	if (c.replayed)
+		return reply_json(r, 200, j);
 	return reply_json(r, 201, j);
 }
 
