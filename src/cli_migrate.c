@@ -30,6 +30,10 @@ static const struct {
     {"report_keys", "client_key", 0, 0},
     {"rollups", "template_code, period, division_code", 0, 0},
     {"survey_targets", "template_code, institution_id", 0, 0},
+    {"pii_key_check", "id", 0, 0},
+    {"persons", "id", 1, 0},
+    {"visits", "id", 1, 0},
+    {"subsidies", "id", 1, 0},
     {"inst_counts", "division_code, type", 0, 1},
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
