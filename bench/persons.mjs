@@ -100,8 +100,8 @@ BEGIN; ${gen(fill, 't_all')} ${gen(dense, 't_county')} COMMIT;
 BEGIN;
 WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < ${VPER})
 INSERT INTO visits(person_id, visit_date, mode, visitor_id, visitor, findings, help, follow_up, follow_up_needed, next_due, created_at)
-SELECT p.id, date(p.last_visit, printf('-%d days', (k.j - 1) * 30)), 'in_person', 0, 'bench', '{}', '', '', 0, p.next_due, ${T}
-FROM persons p, k WHERE p.name LIKE '对象%';
+SELECT p.id, date(COALESCE(p.last_visit, '${TODAY}'), printf('-%d days', (k.j - 1) * 30)), 'in_person', 0, 'bench', '{}', '', '', 0, p.next_due, ${T}
+FROM persons p, k;
 COMMIT;`);
   const fillSecs = (performance.now() - tf) / 1000;
   const counts = sqlite(db, 'SELECT (SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM visits), ' +

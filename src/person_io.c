@@ -166,6 +166,12 @@ static int import_txn(db *d, void *vc)
 		if (rc != 0)
 			return rc;
 		res->imported++;
+		/* audit rows go out in chunks: memory stays flat however long the file */
+		if (json_array_size(c->later) >= 4096) {
+			if ((rc = audit_write_many(d, c->u, c->now, c->later)) != 0)
+				return rc;
+			json_array_clear(c->later);
+		}
 	}
 	if (c->dry_run || (res->rejected && !c->skip_invalid))
 		return DB_APP;
