@@ -57,6 +57,7 @@ int cmd_import_divisions(struct cli *c);
 int cmd_import_institutions(struct cli *c);
 int cmd_export_institutions(struct cli *c);
 int cmd_export_dispatch(struct cli *c);
+int cmd_export_needs(struct cli *c);
 int cmd_import_reports(struct cli *c);
 int cmd_migrate_db(struct cli *c);
 int cmd_backup(struct cli *c);
