@@ -34,7 +34,7 @@ ASSET_FILES := $(sort $(shell find web -type f 2>/dev/null)) $(sort $(wildcard s
                $(sort $(wildcard templates/*.json)) $(sort $(wildcard data/*.json)) docs/openapi.json
 ASSET_ARGS := $(foreach f,$(ASSET_FILES),$(f)=$(f)) $(VENDOR)
 
-.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench fuzz fuzz-build
+.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench fuzz fuzz-build crash faults fuzz-long
 all: $(BUILD)/carewatch
 
 $(BUILD)/.dir:
@@ -90,6 +90,19 @@ fuzz:
 	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" \
 		LDFLAGS="-fsanitize=address,undefined" fuzz-build
 	tests/fuzz/run.sh build/fuzz/fuzz_bin $(FUZZ_SECONDS)
+
+# crash safety alone: make crash [CRASH_KILLS=50] (CAREWATCH_TEST_PG=postgres://… for PostgreSQL)
+crash: all
+	CRASH_KILLS=$${CRASH_KILLS:-50} node --test tests/reliability/crash.test.mjs
+
+# disk, file and slow-client faults alone (the disk and file faults need root)
+faults: all
+	node --test tests/reliability/faults.test.mjs
+
+# the long run for docs/reliability.md: every target for FUZZ_LONG_SECONDS (default 600) in turn
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long:
+	tests/fuzz/long.sh $(FUZZ_LONG_SECONDS)
 
 sanitize:
 	$(MAKE) BUILD=build/san SAN=1 OPT=-O1 all $(addprefix build/san/tests/,$(notdir $(UNIT_BINS)))

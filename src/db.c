@@ -71,8 +71,12 @@ db *db_thread(void)
 {
 	pthread_once(&thread_once, thread_key_init);
 	db *d = pthread_getspecific(thread_key);
-	if (d)
+	if (d && !d->reopen)
 		return d;
+	if (d) { /* the engine asked for a fresh connection (e.g. the file was read-only) */
+		db_close(d);
+		pthread_setspecific(thread_key, NULL);
+	}
 	char err[512];
 	d = db_open(cfg.db, err, sizeof err);
 	if (!d)

@@ -35,6 +35,10 @@ enum {
 
 enum db_engine { DB_SQLITE = 1, DB_PG = 2 };
 
+/* What a DB_UNAVAILABLE was, when the engine can tell: the disk is full, or the
+ * database (file, filesystem or server) accepts no writes. */
+enum db_fault { DB_FAULT_NONE = 0, DB_FAULT_FULL = 1, DB_FAULT_READONLY = 2 };
+
 typedef struct db db;
 typedef struct db_stmt db_stmt;
 
@@ -82,6 +86,8 @@ struct db {
 	int in_txn;
 	int write_txn;
 	int unavailable;  /* set by the engine when the database cannot be reached */
+	int fault;        /* why the last DB_UNAVAILABLE: DB_FAULT_* (the HTTP error code tells it) */
+	int reopen;       /* the engine asks for a fresh connection before the next request */
 	char err[512];
 };
 

@@ -85,8 +85,12 @@ static int map_err(db *d, const PGresult *res)
 	const char *msg = res ? PQresultErrorMessage(res) : NULL;
 	set_err(d, state, msg && *msg ? msg : PQerrorMessage(c));
 	int rc = PQstatus(c) == CONNECTION_BAD ? DB_UNAVAILABLE : code_of(state);
-	if (rc == DB_UNAVAILABLE)
+	if (rc == DB_UNAVAILABLE) {
 		d->unavailable = 1;
+		d->fault = state && !strcmp(state, "53100")   ? DB_FAULT_FULL
+		           : state && !strcmp(state, "25006") ? DB_FAULT_READONLY
+		                                              : DB_FAULT_NONE;
+	}
 	return rc;
 }
 

@@ -38,13 +38,21 @@ static int map_rc(db *d, int rc)
 	case SQLITE_CONSTRAINT:
 		return DB_CONSTRAINT;
 	case SQLITE_FULL:
+		d->fault = DB_FAULT_FULL;
+		return DB_UNAVAILABLE;
 	case SQLITE_READONLY:
+		/* a connection opened on a read-only file stays read-only: the
+		 * next request gets a fresh one, so writes resume once it is fixed */
+		d->fault = DB_FAULT_READONLY;
+		d->reopen = 1;
+		return DB_UNAVAILABLE;
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
 	case SQLITE_PROTOCOL:
 	case SQLITE_NOLFS:
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
+		d->fault = DB_FAULT_NONE;
 		return DB_UNAVAILABLE;
 	default:
 		return DB_ERROR;
@@ -209,10 +217,11 @@ static int lite_exec(db *d, const char *sql)
 	return r;
 }
 
+/* Nothing to reconnect; a full disk or a read-only file is not worth an
+ * immediate retry. */
 static int lite_ping(db *d)
 {
-	(void)d;
-	return 0;
+	return d->fault == DB_FAULT_NONE ? 0 : DB_UNAVAILABLE;
 }
 
 const struct db_ops db_sqlite_ops = {

@@ -55,8 +55,7 @@ static void req_free(struct req *r)
 	free(r);
 }
 
-/* Matches path against a pattern with {name} segments; fills params. */
-static int match_path(const char *pattern, const char *path, struct req *r)
+int http_match_path(const char *pattern, const char *path, struct req *r)
 {
 	const char *p = pattern, *s = path;
 	int n = 0;
@@ -217,13 +216,13 @@ static void dispatch(struct req *r)
 	int path_matched = 0;
 	const char *m = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
 	for (size_t i = 0; i < nroutes; i++) {
-		if (!match_path(routes[i].path, r->path, NULL))
+		if (!http_match_path(routes[i].path, r->path, NULL))
 			continue;
 		path_matched = 1;
 		if (strcmp(routes[i].method, m) == 0) {
 			r->route = &routes[i];
 			r->route_index = (int)i;
-			match_path(routes[i].path, r->path, r);
+			http_match_path(routes[i].path, r->path, r);
 			break;
 		}
 	}

@@ -50,6 +50,7 @@ struct req {
 	int nhdr;
 	const char *err_code;          /* for the log line */
 	int64_t t0_us;
+	const char *const *qv;         /* without a connection (fuzzing): name, value, …, NULL */
 };
 
 typedef int (*handler_fn)(struct req *r);
@@ -77,6 +78,9 @@ extern const size_t nroutes;
  * accepting, lets in-flight requests finish (bounded wait) and returns 0.
  * Prints "listening on http://HOST:PORT" on stdout once bound. */
 int http_serve(void);
+/* Matches a decoded path against a route pattern with {name} segments; on a
+ * match fills r's params (when r is not NULL). 1 match, 0 not. */
+int http_match_path(const char *pattern, const char *path, struct req *r);
 
 /* --- reply helpers: each sets the response and returns 0 --- */
 int reply_json(struct req *r, int status, json_t *body);           /* steals body */

@@ -53,6 +53,13 @@ int reply_db_error(struct req *r, int rc)
 	const char *code, *msg;
 	rc = db_error_of(r->db, rc);
 	int status = db_error_http(rc, &code, &msg);
+	if (rc == DB_UNAVAILABLE && r->db && r->db->fault == DB_FAULT_FULL) {
+		code = "storage_full";
+		msg = "服务器存储空间已满，本次数据未保存，请稍后重试并联系管理员";
+	} else if (rc == DB_UNAVAILABLE && r->db && r->db->fault == DB_FAULT_READONLY) {
+		code = "db_read_only";
+		msg = "数据库当前只读，本次数据未保存，请稍后重试并联系管理员";
+	}
 	if (status == 500)
 		log_bug("database error %d: %s", rc, r->db ? r->db->err : "");
 	else
@@ -127,6 +134,12 @@ int reply_forbidden(struct req *r)
 
 const char *req_query(struct req *r, const char *name)
 {
+	if (!r->conn) {
+		for (const char *const *q = r->qv; q && q[0]; q += 2)
+			if (!strcmp(q[0], name))
+				return q[1];
+		return NULL;
+	}
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 

@@ -264,25 +264,56 @@ static int parse_template(struct ctx *c, json_t *def, struct template *t)
 	return 0;
 }
 
+/* Parses one template's text into *t (zeroed first). 0, or -1 with c->err;
+ * on failure *t holds what was allocated so far (release() frees it). */
+static int parse_text(struct ctx *c, const char *file, const char *text, size_t len, struct template *t)
+{
+	json_error_t je;
+	memset(t, 0, sizeof *t);
+	json_t *def = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!def || !json_is_object(def))
+		return json_decref(def), bad(c, "JSON", "line %d column %d: %s", je.line, je.column, je.text);
+	t->file = xstrdup(file);
+	return parse_template(c, def, t);
+}
+
+/* Frees what parse_text allocated (the rule at index nrules may be half-parsed). */
+static void release(struct template *t)
+{
+	for (int i = 0; t->rules && i <= t->nrules; i++) {
+		expr_free(t->rules[i].left);
+		expr_free(t->rules[i].right);
+	}
+	free(t->rules);
+	free(t->fields);
+	free(t->types);
+	free((char *)t->file);
+	json_decref(t->def);
+	memset(t, 0, sizeof *t);
+}
+
 static int add_template(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
 	struct ctx c = {file, err, errlen};
-	json_error_t je;
 	if (nregistry == MAX_TEMPLATES)
 		return bad(&c, "file", "too many templates (at most %d)", MAX_TEMPLATES);
-	json_t *def = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!def || !json_is_object(def))
-		return json_decref(def), bad(&c, "JSON", "line %d column %d: %s", je.line, je.column, je.text);
 	struct template *t = &registry[nregistry];
-	memset(t, 0, sizeof *t);
-	t->file = xstrdup(file);
-	if (parse_template(&c, def, t) != 0)
+	if (parse_text(&c, file, text, len, t) != 0)
 		return -1; /* fatal at start-up: the partial template is never used */
 	for (int i = 0; i < nregistry; i++)
 		if (!strcmp(registry[i].code, t->code))
 			return bad(&c, "code", "'%s' is also defined in %s", t->code, registry[i].file);
 	nregistry++;
 	return 0;
+}
+
+int template_check_text(const char *file, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct ctx c = {file, err, errlen};
+	struct template t;
+	int rc = parse_text(&c, file, text, len, &t);
+	release(&t);
+	return rc;
 }
 
 static int cmp_names(const void *a, const void *b)

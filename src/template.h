@@ -54,6 +54,9 @@ struct template {
 /* Loads and checks every template (built in, or from cfg.templates_dir).
  * 0, or -1 with err naming file, field and problem. */
 int template_load(char *err, size_t errlen);
+/* Checks one template's JSON text as template_load would, without registering
+ * it (the fuzz target's entry). 0, or -1 with err naming file, field, problem. */
+int template_check_text(const char *file, const char *text, size_t len, char *err, size_t errlen);
 /* Publishes new versions to the database and sets each template's version.
  * 0 or a DB_* error. */
 int template_publish(db *d, char *err, size_t errlen);

@@ -43,12 +43,17 @@ run_unit build
 
 API=(tests/api/*.test.mjs)
 run_node api-sqlite CAREWATCH_BIN=build/carewatch -- "${API[@]}"
+# crash safety (50 SIGKILLs under load), disk and file faults, slow clients
+REL=(tests/reliability/*.test.mjs)
+run_node reliability-sqlite CAREWATCH_BIN=build/carewatch -- "${REL[@]}"
 
 PGDIR=""
 if [ -x /usr/lib/postgresql/15/bin/initdb ] && [ "${CAREWATCH_SKIP_PG:-0}" != 1 ]; then
   PGDIR=$(mktemp -d /tmp/cw-pg.XXXXXX)
   if eval "$(scripts/pg-cluster.sh start "$PGDIR")"; then
     run_node api-postgresql CAREWATCH_BIN=build/carewatch CAREWATCH_TEST_PG="$CAREWATCH_PG_URI" -- "${API[@]}"
+    run_node reliability-postgresql CAREWATCH_BIN=build/carewatch CAREWATCH_TEST_PG="$CAREWATCH_PG_URI" CRASH_KILLS=20 \
+      -- "${REL[@]}"
   else
     echo "   PostgreSQL cluster did not start"; FAIL=$((FAIL + 1))
   fi
