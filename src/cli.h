@@ -59,6 +59,8 @@ int cmd_export_institutions(struct cli *c);
 int cmd_export_dispatch(struct cli *c);
 int cmd_export_needs(struct cli *c);
 int cmd_import_reports(struct cli *c);
+int cmd_import_persons(struct cli *c);
+int cmd_export_persons(struct cli *c);
 int cmd_migrate_db(struct cli *c);
 int cmd_backup(struct cli *c);
 int cmd_audit_verify(struct cli *c);

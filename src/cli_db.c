@@ -7,6 +7,7 @@
 #include "division.h"
 #include "http.h"
 #include "log.h"
+#include "pii.h"
 #include "template.h"
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,11 @@ int cmd_init(struct cli *c)
 		goto cleanup;
 	if (load_templates(d) != 0)
 		goto cleanup;
+	char err[600];
+	if (pii_init(d, stdout, err, sizeof err) < 0) {
+		cli_fail("%s", err);
+		goto cleanup;
+	}
 	if (cli_flag(c, "demo") && demo_load(d, stdout) != 0)
 		goto cleanup;
 	printf("database ready: %s\n", db_is_pg_uri(cfg.db) ? "postgresql" : cfg.db);
@@ -84,6 +90,15 @@ int cmd_serve(struct cli *c)
 		return cli_fail("the database has no divisions: run 'carewatch init --db %s' first", cfg.db);
 	}
 	rc = load_templates(d);
+	if (rc == 0) {
+		/* a wrong key refuses to start; no key serves, people routes answer 503 */
+		char err[600];
+		int k = pii_open(d, err, sizeof err);
+		if (k < 0)
+			rc = cli_fail("%s", err);
+		else if (k == 1)
+			log_msg(LOG_WARN, "no personal-data key (key_file): the people registry answers 503 pii_key_unavailable");
+	}
 	db_close(d);
 	return rc ? rc : http_serve();
 }

@@ -30,6 +30,9 @@ static const struct {
 	{OFF(key_file), SZ(key_file)},
 	{OFF(templates_dir), SZ(templates_dir)},
 	{OFF(supply_days), SZ(supply_days)},
+	{OFF(visit_days_red), SZ(visit_days_red)},
+	{OFF(visit_days_yellow), SZ(visit_days_yellow)},
+	{OFF(visit_days_green), SZ(visit_days_green)},
 };
 
 const struct cfg_def cfg_defs[] = {
@@ -62,6 +65,12 @@ const struct cfg_def cfg_defs[] = {
 	 "directory of report templates (default: the ones built in)"},
 	{"supply_days", CFG_INT, "3", 1, 60, "CAREWATCH_SUPPLY_DAYS",
 	 "an institution with fewer days of supply of an item than this is flagged"},
+	{"visit_days_red", CFG_INT, "7", 1, 365, "CAREWATCH_VISIT_DAYS_RED",
+	 "days between home visits to a person of risk class red"},
+	{"visit_days_yellow", CFG_INT, "15", 1, 365, "CAREWATCH_VISIT_DAYS_YELLOW",
+	 "days between home visits to a person of risk class yellow"},
+	{"visit_days_green", CFG_INT, "30", 1, 365, "CAREWATCH_VISIT_DAYS_GREEN",
+	 "days between home visits to a person of risk class green"},
 	{NULL, CFG_STR, NULL, 0, 0, NULL, NULL},
 };
 

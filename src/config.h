@@ -25,6 +25,9 @@ struct config {
 	char key_file[1024];
 	char templates_dir[1024];
 	long supply_days;
+	long visit_days_red;
+	long visit_days_yellow;
+	long visit_days_green;
 };
 
 extern struct config cfg;

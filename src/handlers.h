@@ -75,6 +75,27 @@ int h_matching_proposals(struct req *r);
 int h_pledges_list(struct req *r);
 int h_pledges_create(struct req *r);
 int h_pledge_patch(struct req *r);
+/* person.c */
+int h_persons_list(struct req *r);
+int h_persons_create(struct req *r);
+int h_person_get(struct req *r);
+int h_person_patch(struct req *r);
+/* person_io.c */
+int h_persons_import(struct req *r);
+int h_persons_export(struct req *r);
+/* visit.c */
+int h_visits_create(struct req *r);
+int h_person_visits(struct req *r);
+int h_visits_overdue(struct req *r);
+int h_visits_due(struct req *r);
+int h_visits_coverage(struct req *r);
+/* subsidy.c */
+int h_person_subsidies(struct req *r);
+int h_subsidy_put(struct req *r);
+int h_subsidies_list(struct req *r);
+int h_subsidies_export(struct req *r);
+/* gap.c */
+int h_gaps(struct req *r);
 /* audit_api.c */
 int h_audit_list(struct req *r);
 

@@ -63,6 +63,17 @@ static const struct cli_cmd commands[] = {
 	 "export needs --db PATH --format csv|xlsx --out FILE [--scope CODE] [--detail]",
 	 "Writes the needs list (紧急药品物资需求清单) inside CODE: requested, pledged, in transit, received and\n"
 	 "outstanding by sub-division and item, or one row per need with --detail."},
+	{"import persons", cmd_import_persons, "", "skip-invalid,dry-run",
+	 "import persons --db PATH FILE [--skip-invalid] [--dry-run]",
+	 "Imports vulnerable people (特殊服务对象) from CSV (UTF-8 or GB18030): 姓名, 公民身份号码, 对象类别,\n"
+	 "行政区划代码 (a township), and optionally 住址, 联系电话, 监护人或联系人, 慢性病情况, 疫苗接种情况, 生活状况.\n"
+	 "One transaction; a file with an invalid row imports nothing unless --skip-invalid. Needs the key_file."},
+	{"export persons", cmd_export_persons, "format,out,scope", "unmasked",
+	 "export persons --db PATH --format csv|xlsx --out FILE [--scope CODE] [--unmasked]",
+	 "Writes the people inside CODE; citizen IDs and phones masked unless --unmasked. Audited."},
+	{"export subsidies", cmd_export_persons, "format,out,scope,month", "",
+	 "export subsidies --db PATH --format csv|xlsx --out FILE [--scope CODE] [--month YYYY-MM]",
+	 "Writes the monthly subsidies inside CODE with their payment state. Audited."},
 	{"migrate-db", cmd_migrate_db, "from,to", "", "migrate-db --from PATH --to postgres://USER@HOST/DB",
 	 "Copies a whole SQLite database into an empty PostgreSQL database in one transaction, then checks that\n"
 	 "every table's rows match (roll-ups included) and that the audit chain verifies on PostgreSQL."},

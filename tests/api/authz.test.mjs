@@ -7,12 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, sql, newUscc, ROOT } from '../lib/server.mjs';
+import { startServer, sql, newUscc, newCid, ROOT } from '../lib/server.mjs';
 
 const CAP = { CAP_LOGIN: 'login', CAP_USERS: 'users', CAP_INST_READ: 'institutions.read', CAP_INST_WRITE: 'institutions.write',
   CAP_EXPORT: 'export', CAP_REPORT_SUBMIT: 'reports.submit', CAP_REPORT_READ: 'reports.read', CAP_REPORT_REVIEW: 'reports.review',
   CAP_AUDIT: 'audit', CAP_TEMPLATE: 'templates', CAP_NEED_READ: 'needs.read', CAP_NEED_WRITE: 'needs.write', CAP_MATCH: 'matching',
-  CAP_OFFER: 'offers' };
+  CAP_OFFER: 'offers', CAP_PERSON_READ: 'persons.read', CAP_PERSON_WRITE: 'persons.write' };
 const ROLES = ['admin', 'mz.jiangan', 'leader', 'jg.dazhi', 'cun.dazhi', 'ngo.hubei'];
 const SECRET = '洪山区保密测试院'; // an institution outside 江岸 (and outside 大智's own)
 const T = 'elderly-daily-2022';
@@ -85,6 +85,23 @@ const MATRIX = {
   'GET /api/v1/pledges': { in: { q: '' }, out: { q: '?division=420111' } },
   'POST /api/v1/pledges': { in: { body: () => ({ need_id: ctx.needIn, offer_id: ctx.offerIn, quantity: 1 }) }, out: { body: () => ({ need_id: ctx.needOut, offer_id: ctx.offerOut, quantity: 1 }) } },
   'PATCH /api/v1/pledges/{id}': { deny: ['leader'], in: { id: () => ctx.pledgeIn, body: () => ({ status: 'cancelled' }) }, out: { id: () => ctx.pledgeOut, body: () => ({ status: 'cancelled' }) } },
+  'GET /api/v1/persons': { in: { q: '' }, out: { q: '?division=420111' } },
+  'POST /api/v1/persons': { in: { body: () => ({ name: '矩阵对象', citizen_id: newCid('19400101'), categories: ['isolated_elderly'], division_code: '420102002' }) },
+    out: { body: () => ({ name: '矩阵越权对象', citizen_id: newCid('19400101'), categories: ['isolated_elderly'], division_code: '420111001' }) } },
+  'GET /api/v1/persons/{id}': { in: { id: () => ctx.personIn }, out: { id: () => ctx.personOut } },
+  'PATCH /api/v1/persons/{id}': { in: { id: () => ctx.personIn, body: () => ({ address: '矩阵路1号' }) }, out: { id: () => ctx.personOut, body: () => ({ address: '越权' }) } },
+  'GET /api/v1/persons/{id}/visits': { in: { id: () => ctx.personIn }, out: { id: () => ctx.personOut } },
+  'POST /api/v1/persons/{id}/visits': { in: { id: () => ctx.personIn, body: () => ({ date: DAY, mode: 'phone' }) }, out: { id: () => ctx.personOut, body: () => ({ date: DAY, mode: 'phone' }) } },
+  'GET /api/v1/persons/{id}/subsidies': { in: { id: () => ctx.personIn }, out: { id: () => ctx.personOut } },
+  'PUT /api/v1/persons/{id}/subsidies/{month}': { in: { id: () => ctx.personIn, month: () => '2022-12', body: () => ({ amount: 100 }) }, out: { id: () => ctx.personOut, month: () => '2022-12', body: () => ({ amount: 100 }) } },
+  'GET /api/v1/visits/overdue': { in: { q: '' }, out: { q: '?division=420111' } },
+  'GET /api/v1/visits/due': { in: { q: '?within=7' }, out: { q: '?within=7&division=420111' } },
+  'GET /api/v1/visits/coverage': { in: { q: '' }, out: { q: '?division=420111' } },
+  'GET /api/v1/subsidies': { in: { q: '' }, out: { q: '?division=420111' } },
+  'GET /api/v1/gaps': { in: { q: '' }, out: { q: '?division=420111' } },
+  'POST /api/v1/imports/persons': { in: { raw: 'name,citizen_id\n' }, out: { raw: () => `姓名,公民身份号码,对象类别,行政区划代码\n越权导入,${newCid('19400101')},孤寡老人,420111001\n` } },
+  'GET /api/v1/exports/persons': { in: { q: '?format=csv' }, out: { q: '?format=csv&division=420111' } },
+  'GET /api/v1/exports/subsidies': { in: { q: '?format=csv' }, out: { q: '?format=csv&division=420111' } },
 };
 
 const routes = [...readFileSync(path.join(ROOT, 'src', 'routes.c'), 'utf8').matchAll(/\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)", \w+, ([A-Z_ |0]+),/g)]
@@ -96,7 +113,11 @@ before(async () => {
   const secret = await admin.post('/api/v1/institutions', { name: SECRET, uscc: newUscc('420111'), type: 'elderly_care', ownership: 'public', division_code: '420111001' });
   const dazhi = (await srv.api('jg.dazhi')).user.institution_id;
   const users = (await admin.get('/api/v1/users?per_page=500')).body.items;
+  const personIn = await admin.post('/api/v1/persons', { name: '矩阵在内对象', citizen_id: newCid('19400101'), categories: ['isolated_elderly'], division_code: '420102002' });
+  const personOut = await admin.post('/api/v1/persons', { name: SECRET, citizen_id: newCid('19400101'), categories: ['isolated_elderly'], division_code: '420111001' });
+  assert.equal(personOut.status, 201, personOut.text);
   ctx = {
+    personIn: personIn.body.id, personOut: personOut.body.id,
     instIn: dazhi, instOut: secret.body.id,
     userIn: users.find((u) => u.login === 'jg.dazhi').id, userOut: users.find((u) => u.login === 'mz.hongshan').id,
   };
@@ -123,7 +144,7 @@ after(async () => { await srv?.stop(); });
 function build(route, spec) {
   let p = route.path;
   if (spec.rep) p = p.replace('{template}', T).replace('{institution_id}', spec.rep === 'in' ? ctx.instIn : ctx.instOut).replace('{period}', DAY);
-  for (const k of ['id', 'code', 'kind']) if (spec[k]) p = p.replace(`{${k}}`, spec[k]());
+  for (const k of ['id', 'code', 'kind', 'month']) if (spec[k]) p = p.replace(`{${k}}`, spec[k]());
   const body = spec.raw !== undefined ? (typeof spec.raw === 'function' ? spec.raw() : spec.raw) : spec.body ? spec.body() : undefined;
   return { p: p + (spec.q || ''), body, headers: spec.raw !== undefined ? { 'content-type': 'text/csv' } : {} };
 }

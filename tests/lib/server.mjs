@@ -40,13 +40,17 @@ export function cli(args, { input = '', env = {} } = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export async function startServer({ demo = true, env = {}, threads = 4, extraArgs = [], clock } = {}) {
+export async function startServer({ demo = true, env = {}, threads = 4, extraArgs = [], clock, serveEnv = {} } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cw-test-'));
   const db = freshDb(dir, env.CAREWATCH_TEST_PG);
+  // the personal-data key: beside a SQLite file by default; a PostgreSQL
+  // database has no "beside", so its servers get a key file in their dir
+  // (init creates it)
+  if (/^postgres(ql)?:\/\//.test(db) && !env.CAREWATCH_KEY_FILE) env = { ...env, CAREWATCH_KEY_FILE: path.join(dir, 'pii.key') };
   const clockFile = path.join(dir, 'clock');
   const init = cli(['init', '--db', db, ...(demo ? ['--demo'] : [])], { env });
   if (init.status !== 0) throw new Error(`init failed (${init.status}): ${init.stderr}`);
-  const fullEnv = { ...process.env, CAREWATCH_LOG_LEVEL: process.env.CAREWATCH_LOG_LEVEL || 'warn', ...env };
+  const fullEnv = { ...process.env, CAREWATCH_LOG_LEVEL: process.env.CAREWATCH_LOG_LEVEL || 'warn', ...env, ...serveEnv };
   if (clock !== undefined) {
     writeFileSync(clockFile, String(Math.floor(clock)));
     fullEnv.CAREWATCH_CLOCK_FILE = clockFile;
@@ -68,7 +72,7 @@ export async function startServer({ demo = true, env = {}, threads = 4, extraArg
   const base = `http://127.0.0.1:${port}`;
   const sessions = new Map();
   const srv = {
-    dir, db, port, base, proc, clockFile,
+    dir, db, port, base, proc, clockFile, env,
     get stderr() { return stderr; },
     /* Sets the server's clock (Unix seconds) through the operator's clock file
      * (only when started with the clock option). */
@@ -90,6 +94,8 @@ export async function startServer({ demo = true, env = {}, threads = 4, extraArg
       if (!sessions.has(login)) sessions.set(login, await srv.login(login));
       return sessions.get(login);
     },
+    /* Forgets the cached sessions (after the clock moved past their end). */
+    forgetSessions() { sessions.clear(); },
     bearer(token) { return client(srv, { token }); },
     anon() { return client(srv, {}); },
     async stop({ keep = false } = {}) {
@@ -159,4 +165,20 @@ export function sql(db, statement) {
     : spawnSync('sqlite3', [db, statement], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`sql failed: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/* ---- GB 11643 helpers for making valid test citizen IDs ---- */
+const CID_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+export function cidWithCheck(first17) {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * CID_W[i];
+  return first17 + '10X98765432'[sum % 11];
+}
+let cidSeq = 0;
+/* A fresh valid citizen ID: region (6 digits), birth YYYYMMDD, sex 'M'/'F'. */
+export function newCid(birth = '19400312', sex = 'F', region = '420102') {
+  cidSeq++;
+  const seq = String((cidSeq * 7 + (Date.now() % 50)) % 100).padStart(2, '0');
+  let last = (cidSeq % 5) * 2 + (sex === 'M' ? 1 : 0);
+  return cidWithCheck(region + birth + seq + String(last));
 }

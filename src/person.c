@@ -1,0 +1,822 @@
+/* person.c — the people registry's rules and the /api/v1/persons handlers. */
+#include "person.h"
+#include "audit.h"
+#include "clock.h"
+#include "config.h"
+#include "division.h"
+#include "handlers.h"
+#include "http.h"
+#include "pii.h"
+#include "scope.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct enum_val person_categories[] = {
+    {"isolated_elderly", "孤寡老人", NULL},
+    {"unable_to_return_elderly", "无法返院老人", NULL},
+    {"left_behind_elderly", "留守老人", NULL},
+    {"left_behind_child", "留守儿童", NULL},
+    {"scattered_orphan", "社会散居孤儿", "散居孤儿"},
+    {"child_in_difficulty", "困境儿童", NULL},
+    {"de_facto_unsupported_child", "事实无人抚养儿童", NULL},
+    {"foster_child", "家庭寄养儿童", NULL},
+    {"extremely_poor", "特困人员", NULL},
+    {NULL, NULL, NULL},
+};
+const struct enum_val person_situations[] = {
+    {"at_home", "居家", NULL},
+    {"isolated_at_home", "居家隔离", NULL},
+    {"in_hospital", "住院", NULL},
+    {"in_institution", "入住机构", NULL},
+    {"moved", "迁出", NULL},
+    {"deceased", "已故", "死亡"},
+    {NULL, NULL, NULL},
+};
+const struct enum_val person_chronic[] = {
+    {"none", "无", "无慢性病"},
+    {"stable", "慢性病稳定", "稳定"},
+    {"unstable", "慢性病不稳定", "不稳定"},
+    {NULL, NULL, NULL},
+};
+const struct enum_val person_vaccination[] = {
+    {"full", "全程接种", "已全程接种"},
+    {"incomplete", "未全程接种", "部分接种"},
+    {"none", "未接种", NULL},
+    {NULL, NULL, NULL},
+};
+const struct enum_val visit_modes[] = {
+    {"in_person", "上门走访", "入户"},
+    {"phone", "电话", "电话探视"},
+    {"video", "视频", "视频探视"},
+    {NULL, NULL, NULL},
+};
+const struct enum_val risk_classes[] = {
+    {"red", "红色（高风险）", "红"},
+    {"yellow", "黄色（中风险）", "黄"},
+    {"green", "绿色（低风险）", "绿"},
+    {NULL, NULL, NULL},
+};
+
+static const char *const chronic_codes[] = {"none", "stable", "unstable", NULL};
+static const char *const vacc_codes[] = {"full", "incomplete", "none", NULL};
+static const char *const situation_codes[] = {"at_home", "isolated_at_home", "in_hospital", "in_institution",
+                                              "moved", "deceased", NULL};
+
+const struct jfield person_spec[] = {
+    {"name", J_STR, 1, 1, 50, NULL, "姓名", 0},
+    {"citizen_id", J_STR, 1, 1, 18, NULL, "公民身份号码", 0},
+    {"categories", J_ARR, 1, 0, 0, NULL, "对象类别", 0},
+    {"division_code", J_STR, 1, 1, 9, NULL, "所在乡镇（街道）", 0},
+    {"address", J_STR, 0, 0, 200, NULL, "住址", 0},
+    {"phone", J_STR, 0, 0, 20, NULL, "联系电话", 0},
+    {"guardian", J_STR, 0, 0, 100, NULL, "监护人或联系人", 0},
+    {"chronic_disease", J_ENUM, 0, 0, 0, chronic_codes, "慢性病情况", 0},
+    {"vaccination", J_ENUM, 0, 0, 0, vacc_codes, "疫苗接种情况", 0},
+    {"situation", J_ENUM, 0, 0, 0, situation_codes, "生活状况", 0},
+    {"worker_id", J_INT, 0, 0, 1LL << 62, NULL, "责任人（工作人员）", 1},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
+int person_age(const char *birth_date, int today)
+{
+	int y, m, d;
+	if (date_parse(birth_date, &y, &m, &d) != 0)
+		return 0;
+	int age = today / 10000 - y;
+	if (today % 10000 < m * 100 + d)
+		age--;
+	return age < 0 ? 0 : age;
+}
+
+static void reason(json_t *reasons, const char *factor, int points, const char *msg)
+{
+	if (reasons)
+		json_array_append_new(reasons, json_pack("{s:s,s:i,s:s}", "factor", factor, "points", points, "message", msg));
+}
+
+int person_risk(const char *birth_date, int today, const char *chronic, const char *vaccination, const char **cls,
+                json_t *reasons)
+{
+	int score = 0, age = person_age(birth_date, today);
+	char msg[120];
+	if (age >= 80) {
+		snprintf(msg, sizeof msg, "年龄 %d 岁（80 岁及以上）", age);
+		reason(reasons, "age", 2, msg);
+		score += 2;
+	} else if (age >= 65) {
+		snprintf(msg, sizeof msg, "年龄 %d 岁（65-79 岁）", age);
+		reason(reasons, "age", 1, msg);
+		score += 1;
+	}
+	if (chronic && !strcmp(chronic, "unstable")) {
+		reason(reasons, "chronic_disease", 2, "慢性病不稳定");
+		score += 2;
+	} else if (chronic && !strcmp(chronic, "stable")) {
+		reason(reasons, "chronic_disease", 1, "慢性病稳定");
+		score += 1;
+	}
+	if (vaccination && !strcmp(vaccination, "none")) {
+		reason(reasons, "vaccination", 2, "未接种疫苗");
+		score += 2;
+	} else if (vaccination && !strcmp(vaccination, "incomplete")) {
+		reason(reasons, "vaccination", 1, "未全程接种疫苗");
+		score += 1;
+	}
+	*cls = score >= 4 ? "red" : score >= 2 ? "yellow" : "green";
+	return score;
+}
+
+int visit_interval(const char *cls)
+{
+	if (!strcmp(cls, "red"))
+		return (int)cfg.visit_days_red;
+	if (!strcmp(cls, "yellow"))
+		return (int)cfg.visit_days_yellow;
+	return (int)cfg.visit_days_green;
+}
+
+void person_next_due(const char *situation, const char *cls, const char *last_visit, const char *registered,
+                     char out[11])
+{
+	out[0] = 0;
+	if (!strcmp(situation, "moved") || !strcmp(situation, "deceased") || !strcmp(situation, "in_institution"))
+		return;
+	const char *base = last_visit && *last_visit ? last_visit : registered;
+	if (date_add_days(base, visit_interval(cls), out) != 0)
+		out[0] = 0;
+}
+
+int person_visible(const struct user *u, const char *division)
+{
+	return scope_contains(u->scope, division);
+}
+
+static json_t *labelled(const struct enum_val *t, const char *code)
+{
+	return json_string(enum_label(t, code));
+}
+
+/* ",a,b," → ["a","b"] */
+static json_t *categories_json(const char *s)
+{
+	json_t *a = json_array();
+	const char *p = s;
+	while (*p) {
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		json_array_append_new(a, json_stringn(p, n));
+		p += n;
+	}
+	return a;
+}
+
+json_t *person_json(db_stmt *st, int unmask)
+{
+	const char *cats = db_column_text(st, 2), *sit = db_column_text(st, 13), *chr = db_column_text(st, 14),
+	           *vac = db_column_text(st, 15), *cls = db_column_text(st, 16);
+	json_t *cat = categories_json(cats), *labels = json_array();
+	size_t i;
+	json_t *c;
+	json_array_foreach(cat, i, c) json_array_append_new(labels, labelled(person_categories, json_string_value(c)));
+	json_t *j = json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s}", "id", (json_int_t)db_column_int64(st, 0), "name",
+	                      db_column_text(st, 1), "categories", cat, "category_labels", labels, "division_code",
+	                      db_column_text(st, 3), "division_name", db_column_text(st, 4), "address",
+	                      db_column_text(st, 5));
+	const char *cid = db_column_text(st, 6), *phone = db_column_text(st, 7);
+	char cid_plain[PII_ENC_MAX], phone_plain[PII_ENC_MAX];
+	int masked = 1;
+	if (unmask) {
+		const char *h = db_column_text(st, 27);
+		if (pii_decrypt("citizen_id", h, db_column_text(st, 26), cid_plain, sizeof cid_plain) == 0 &&
+		    pii_decrypt("phone", h, db_column_text(st, 28), phone_plain, sizeof phone_plain) == 0) {
+			cid = cid_plain;
+			phone = phone_plain;
+			masked = 0;
+		} else
+			json_object_set_new(j, "pii_error", json_true());
+	}
+	json_object_set_new(j, "citizen_id", json_string(cid));
+	json_object_set_new(j, "phone", json_string(phone));
+	json_object_set_new(j, "masked", json_boolean(masked));
+	json_object_set_new(j, "birth_date", json_string(db_column_text(st, 8)));
+	json_object_set_new(j, "sex", json_string(db_column_text(st, 9)));
+	json_object_set_new(j, "age", json_integer(person_age(db_column_text(st, 8), clock_local_ymd(clock_now()))));
+	json_object_set_new(j, "guardian", json_string(db_column_text(st, 10)));
+	int64_t w = db_column_int64(st, 11);
+	json_object_set_new(j, "worker_id", w ? json_integer(w) : json_null());
+	json_object_set_new(j, "worker_name", json_string(db_column_text(st, 12)));
+	json_object_set_new(j, "situation", json_string(sit));
+	json_object_set_new(j, "situation_label", labelled(person_situations, sit));
+	json_object_set_new(j, "chronic_disease", json_string(chr));
+	json_object_set_new(j, "vaccination", json_string(vac));
+	json_object_set_new(j, "risk_class", json_string(cls));
+	json_object_set_new(j, "risk_label", labelled(risk_classes, cls));
+	json_object_set_new(j, "risk_score", json_integer(db_column_int64(st, 17)));
+	json_t *reasons = json_loads(db_column_text(st, 18), 0, NULL);
+	json_object_set_new(j, "risk_reasons", reasons ? reasons : json_array());
+	json_object_set_new(j, "visit_interval_days", json_integer(visit_interval(cls)));
+	json_object_set_new(j, "registered", json_string(db_column_text(st, 19)));
+	const char *due = db_column_text(st, 20), *last = db_column_text(st, 21);
+	json_object_set_new(j, "next_due", *due ? json_string(due) : json_null());
+	json_object_set_new(j, "last_visit", *last ? json_string(last) : json_null());
+	json_object_set_new(j, "visit_count", json_integer(db_column_int64(st, 22)));
+	json_object_set_new(j, "created_at", json_integer(db_column_int64(st, 23)));
+	json_object_set_new(j, "updated_at", json_integer(db_column_int64(st, 24)));
+	json_object_set_new(j, "version", json_integer(db_column_int64(st, 25)));
+	return j;
+}
+
+static void add(json_t *errs, const char *field, const char *code, const char *msg)
+{
+	json_array_append_new(errs, json_pack("{s:s,s:s,s:s}", "field", field, "code", code, "message", msg));
+}
+
+static int phone_ok(const char *s)
+{
+	int digits = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (*p != '-' && *p != '+' && *p != ' ')
+			return 0;
+	}
+	return digits >= 7;
+}
+
+int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci)
+{
+	json_t *cats = json_object_get(obj, "categories");
+	if (cats) {
+		size_t i, k;
+		json_t *c;
+		int bad = !json_is_array(cats) || json_array_size(cats) == 0 || json_array_size(cats) > 9;
+		json_array_foreach(cats, i, c)
+		{
+			if (!json_is_string(c) || !enum_valid(person_categories, json_string_value(c)))
+				bad = 1;
+			for (k = 0; !bad && k < i; k++)
+				if (json_equal(c, json_array_get(cats, k)))
+					bad = 1;
+		}
+		if (bad)
+			add(errs, "categories", "invalid_category",
+			    "对象类别应为一个或多个有效类别（孤寡老人、留守儿童、事实无人抚养儿童等），不可重复");
+	}
+	const char *cid = jstr(obj, "citizen_id");
+	if (cid) {
+		const char *code, *msg;
+		if (cid_check(cid, today, ci, &code, &msg) != 0)
+			add(errs, "citizen_id", code, msg);
+		else
+			json_object_set_new(obj, "citizen_id", json_string(ci->id));
+	}
+	const char *phone = jstr(obj, "phone");
+	if (phone && *phone && !phone_ok(phone))
+		add(errs, "phone", "invalid_phone", "联系电话格式错误（应为数字，可含 - 或 +）");
+	const char *name = jstr(obj, "name");
+	if (name && !*name)
+		add(errs, "name", "required", "姓名为必填项");
+	const char *div = jstr(obj, "division_code");
+	if (div) {
+		int level = 0;
+		int rc = code_shape_ok(div) && *div ? division_exists(d, div, &level) : DB_DONE;
+		if (rc == DB_DONE)
+			add(errs, "division_code", "unknown_division", "行政区划代码不存在");
+		else if (rc != DB_ROW)
+			return rc;
+		else if (level != 4)
+			add(errs, "division_code", "division_level", "服务对象须登记到乡镇（街道）一级");
+		else if (!scope_contains(u ? u->scope : "", div))
+			add(errs, "division_code", "out_of_scope", "所在区划不在您的管辖范围内");
+	}
+	json_t *w = json_object_get(obj, "worker_id");
+	if (json_is_integer(w) && div) {
+		db_stmt *st = db_prepare(d, "SELECT role, scope FROM users WHERE id = $1 AND disabled = 0");
+		if (!st)
+			return DB_ERROR;
+		db_bindf(st, "I", (int64_t)json_integer_value(w));
+		int rc = db_step(st), ok = 0;
+		if (rc == DB_ROW) {
+			const char *role = db_column_text(st, 0);
+			ok = (!strcmp(role, "worker") || !strcmp(role, "official")) && scope_contains(db_column_text(st, 1), div);
+		}
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc;
+		if (!ok)
+			add(errs, "worker_id", "invalid_worker", "责任人须为负责该乡镇（街道）的在用工作人员账号");
+	}
+	return 0;
+}
+
+static const char *str_or(json_t *o, const char *k, const char *def)
+{
+	const char *s = jstr(o, k);
+	return s ? s : def;
+}
+
+/* ["a","b"] → ",a,b," into b */
+static void categories_text(json_t *cats, struct buf *b)
+{
+	size_t i;
+	json_t *c;
+	buf_putc(b, ',');
+	json_array_foreach(cats, i, c)
+	{
+		buf_puts(b, json_string_value(c));
+		buf_putc(b, ',');
+	}
+}
+
+/* The audit form of a person: nothing that identifies beyond the masked values. */
+static json_t *audit_form(json_t *obj, const char *cid_masked, const char *phone_masked, const char *cls)
+{
+	json_t *a = json_deep_copy(obj);
+	json_object_set_new(a, "citizen_id", json_string(cid_masked));
+	json_object_set_new(a, "phone", json_string(phone_masked));
+	if (cls)
+		json_object_set_new(a, "risk_class", json_string(cls));
+	return a;
+}
+
+int person_insert(db *d, const struct user *u, int64_t now, json_t *obj, const struct cid_info *ci,
+                  json_t *audit_later, int64_t *id)
+{
+	char hash[PII_HASH_LEN], cid_enc[PII_ENC_MAX], phone_enc[PII_ENC_MAX], cid_masked[24], phone_masked[24];
+	char today[11], due[11];
+	const char *phone = str_or(obj, "phone", "");
+	const char *chronic = str_or(obj, "chronic_disease", "none"), *vacc = str_or(obj, "vaccination", "full");
+	const char *situation = str_or(obj, "situation", "at_home"), *cls;
+	struct buf cats = {0};
+	int rc = DB_ERROR;
+	if (!pii_ready())
+		return DB_ERROR;
+	pii_hash(ci->id, hash);
+	if (pii_encrypt("citizen_id", hash, ci->id, cid_enc, sizeof cid_enc) != 0 ||
+	    pii_encrypt("phone", hash, phone, phone_enc, sizeof phone_enc) != 0)
+		return DB_ERROR;
+	cid_mask(ci->id, cid_masked);
+	cw_strlcpy(phone_masked, phone, sizeof phone_masked);
+	phone_mask(phone_masked, phone_masked);
+	clock_local_date(now, today);
+	json_t *reasons = json_array();
+	int score = person_risk(ci->birth_date, clock_local_ymd(now), chronic, vacc, &cls, reasons);
+	person_next_due(situation, cls, NULL, today, due);
+	char *rtext = json_dumps(reasons, JSON_COMPACT);
+	json_decref(reasons);
+	categories_text(json_object_get(obj, "categories"), &cats);
+	json_t *w = json_object_get(obj, "worker_id");
+	int64_t worker = json_is_integer(w) ? (int64_t)json_integer_value(w) : 0;
+	if (!json_is_integer(w) && !w && u && u->role == ROLE_WORKER)
+		worker = u->id; /* a worker registers the people in their own care */
+	db_stmt *st = db_prepare(d, "INSERT INTO persons(name, categories, division_code, address, cid_enc, cid_hash, "
+	                            "cid_masked, phone_enc, phone_masked, birth_date, sex, guardian, worker_id, situation, "
+	                            "chronic_disease, vaccination, risk_class, risk_score, risk_reasons, registered, "
+	                            "next_due, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+	                            "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id");
+	if (!st)
+		goto cleanup;
+	char sex[2] = {ci->sex, 0};
+	db_bindf(st, "tttttttttttt", jstr(obj, "name"), buf_str(&cats), jstr(obj, "division_code"),
+	         str_or(obj, "address", ""), cid_enc, hash, cid_masked, phone_enc, phone_masked, ci->birth_date, sex,
+	         str_or(obj, "guardian", ""));
+	if (worker)
+		db_bind_int64(st, 13, worker);
+	else
+		db_bind_null(st, 13);
+	db_bind_text(st, 14, situation);
+	db_bind_text(st, 15, chronic);
+	db_bind_text(st, 16, vacc);
+	db_bind_text(st, 17, cls);
+	db_bind_int64(st, 18, score);
+	db_bind_text(st, 19, rtext);
+	db_bind_text(st, 20, today);
+	db_bind_text(st, 21, due[0] ? due : NULL);
+	db_bind_int64(st, 22, now);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_column_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW) {
+		rc = rc == DB_DONE ? DB_ERROR : rc;
+		goto cleanup;
+	}
+	json_t *after = audit_form(obj, cid_masked, phone_masked, cls);
+	if (audit_later) {
+		json_array_append_new(audit_later, json_pack("{s:s,s:s,s:I,s:s,s:o}", "action", "person.create",
+		                                             "object_type", "person", "object_id", (json_int_t)*id,
+		                                             "division", jstr(obj, "division_code"), "after", after));
+		rc = 0;
+	} else {
+		rc = audit_write_id(d, u, now, "person.create", "person", *id, jstr(obj, "division_code"), NULL, after);
+		json_decref(after);
+	}
+cleanup:
+	free(rtext);
+	buf_free(&cats);
+	return rc;
+}
+
+/* ---------- handlers ---------- */
+
+int pii_ready_or_reply(struct req *r)
+{
+	if (pii_ready())
+		return 0;
+	reply_error(r, 503, "pii_key_unavailable",
+	            "个人信息密钥不可用，暂不能访问服务对象数据，请联系系统管理员（Personal-data key unavailable）", NULL);
+	return -1;
+}
+
+int person_unmask_wanted(struct req *r)
+{
+	const char *m = req_query(r, "masked");
+	return (r->user.caps & CAP_PII) && !(m && !strcmp(m, "1"));
+}
+
+struct view_ctx {
+	struct req *r;
+	const char *action, *object_id, *division;
+	json_t *after;
+};
+
+static int view_txn(db *d, void *vc)
+{
+	struct view_ctx *c = vc;
+	return audit_write(d, &c->r->user, c->r->now, c->action, "person", c->object_id, c->division, NULL, c->after);
+}
+
+int person_audit_view(struct req *r, const char *action, const char *object_id, const char *division, json_t *after)
+{
+	struct view_ctx c = {r, action, object_id, division, after};
+	return db_txn(r->db, 1, view_txn, &c);
+}
+
+/* Loads one visible person; unmask decrypts. */
+static int load(struct req *r, int64_t id, int unmask, json_t **out, char *div)
+{
+	db_stmt *st = db_prepare(r->db, "SELECT " PERSON_COLS PERSON_FROM "WHERE p.id = $1");
+	if (!st)
+		return reply_db_error(r, DB_ERROR), -1;
+	db_bindf(st, "I", id);
+	int rc = db_step(st);
+	*out = NULL;
+	if (rc == DB_ROW && person_visible(&r->user, db_column_text(st, 3))) {
+		*out = person_json(st, unmask);
+		if (div)
+			cw_strlcpy(div, db_column_text(st, 3), SCOPE_MAX);
+	}
+	db_reset(st);
+	if (*out)
+		return 0;
+	if (rc == DB_ROW || rc == DB_DONE)
+		return reply_error(r, 404, "not_found", "未找到该服务对象，或不在您的权限范围内", NULL), -1;
+	return reply_db_error(r, rc), -1;
+}
+
+int person_load_or_reply(struct req *r, int64_t id, json_t **out, char *div)
+{
+	return load(r, id, 0, out, div);
+}
+
+int h_person_get(struct req *r)
+{
+	int64_t id;
+	json_t *j;
+	char div[SCOPE_MAX], oid[24];
+	int unmask = person_unmask_wanted(r);
+	if (pii_ready_or_reply(r) != 0 || req_param_id_or_reply(r, 0, &id) != 0 || load(r, id, unmask, &j, div) != 0)
+		return 0;
+	if (unmask && !json_is_true(json_object_get(j, "masked"))) {
+		snprintf(oid, sizeof oid, "%lld", (long long)id);
+		json_t *after = json_pack("{s:[s,s]}", "fields", "citizen_id", "phone");
+		int rc = person_audit_view(r, "person.view_pii", oid, div, after);
+		json_decref(after);
+		if (rc != 0) {
+			json_decref(j);
+			return reply_db_error(r, rc); /* no audit row, no unmasked data */
+		}
+	}
+	return reply_json(r, 200, j);
+}
+
+/* Reads the filters shared by lists and exports; replies 400 on bad input. */
+int person_filters_or_reply(struct req *r, struct person_filter *f)
+{
+	memset(f, 0, sizeof *f);
+	if (req_division_or_reply(r, "division", f->division) != 0)
+		return -1;
+	const char *cat = req_query(r, "category"), *q = req_query(r, "q"), *cid = req_query(r, "citizen_id");
+	const char *risk = req_query(r, "risk_class"), *worker = req_query(r, "worker");
+	if (cat && *cat) {
+		if (!enum_valid(person_categories, cat))
+			return reply_error(r, 400, "invalid_query", "查询参数 category 的取值无效", "category"), -1;
+		snprintf(f->category, sizeof f->category, "%%,%s,%%", cat);
+	}
+	if (risk && *risk) {
+		if (!enum_valid(risk_classes, risk))
+			return reply_error(r, 400, "invalid_query", "查询参数 risk_class 的取值无效", "risk_class"), -1;
+		cw_strlcpy(f->risk, risk, sizeof f->risk);
+	}
+	if (q && *q) {
+		if (utf8_chars(q) > 50)
+			return reply_error(r, 400, "invalid_query", "搜索词过长", "q"), -1;
+		struct buf pat = {0};
+		buf_putc(&pat, '%');
+		for (const char *p = q; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				buf_putc(&pat, '\\');
+			buf_putc(&pat, *p);
+		}
+		buf_putc(&pat, '%');
+		cw_strlcpy(f->name, buf_str(&pat), sizeof f->name);
+		buf_free(&pat);
+	}
+	if (cid && *cid) {
+		char norm[19];
+		size_t n = strlen(cid);
+		if (n != 18)
+			return reply_error(r, 400, "invalid_query", "按身份证号查询须输入完整的 18 位号码", "citizen_id"), -1;
+		memcpy(norm, cid, 19);
+		if (norm[17] == 'x')
+			norm[17] = 'X';
+		pii_hash(norm, f->cid_hash);
+	}
+	if (worker && *worker) {
+		if (!strcmp(worker, "me"))
+			f->worker = r->user.id;
+		else {
+			char *end;
+			long long w = strtoll(worker, &end, 10);
+			if (*end || w <= 0)
+				return reply_error(r, 400, "invalid_query", "查询参数 worker 应为用户编号或 me", "worker"), -1;
+			f->worker = w;
+		}
+	}
+	scope_range(f->division, f->lo, f->hi);
+	return 0;
+}
+
+#define LIST_WHERE                                                                                              \
+	"WHERE p.division_code >= $1 AND p.division_code < $2 AND ($3 = '' OR p.categories LIKE $3) "            \
+	"AND ($4 = '' OR p.name LIKE $4 ESCAPE '\\') AND ($5 = '' OR p.cid_hash = $5) AND ($6 = 0 OR p.worker_id = $6) " \
+	"AND ($7 = '' OR p.risk_class = $7) "
+
+int h_persons_list(struct req *r)
+{
+	struct person_filter f;
+	long limit, offset;
+	int64_t total = 0;
+	if (pii_ready_or_reply(r) != 0 || person_filters_or_reply(r, &f) != 0 ||
+	    req_paging_or_reply(r, 20, 500, &limit, &offset) != 0)
+		return 0;
+	int unmask = person_unmask_wanted(r);
+	int rc = db_query_int64(r->db, &total, "SELECT COUNT(*) FROM persons p " LIST_WHERE, "tttttIt", f.lo, f.hi,
+	                        f.category, f.name, f.cid_hash, f.worker, f.risk);
+	if (rc != DB_ROW)
+		return reply_db_error(r, rc);
+	db_stmt *st = db_prepare(r->db, "SELECT " PERSON_COLS PERSON_FROM LIST_WHERE
+	                                "ORDER BY p.division_code, p.id LIMIT $8 OFFSET $9");
+	json_t *items = json_array(), *ids = json_array();
+	rc = st ? db_bindf(st, "tttttItII", f.lo, f.hi, f.category, f.name, f.cid_hash, f.worker, f.risk, (int64_t)limit,
+	                   (int64_t)offset)
+	        : DB_ERROR;
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
+		json_array_append_new(items, person_json(st, unmask));
+		json_array_append_new(ids, json_integer(db_column_int64(st, 0)));
+	}
+	db_reset(st);
+	if (rc == DB_DONE && unmask && json_array_size(ids)) {
+		json_t *after = json_pack("{s:[s,s],s:O,s:s}", "fields", "citizen_id", "phone", "ids", ids, "division",
+		                          f.division);
+		rc = person_audit_view(r, "person.list_pii", "list", f.division, after);
+		json_decref(after);
+		if (rc == 0)
+			rc = DB_DONE;
+	}
+	json_decref(ids);
+	if (rc != DB_DONE) {
+		json_decref(items);
+		return reply_db_error(r, rc);
+	}
+	return reply_json(r, 200, json_pack("{s:o,s:I,s:b}", "items", items, "total", (json_int_t)total, "masked", !unmask));
+}
+
+static int reply_problems(struct req *r, json_t *errs)
+{
+	json_t *first = json_array_get(errs, 0);
+	char code[48], field[64], msg[300];
+	cw_strlcpy(code, json_string_value(json_object_get(first, "code")), sizeof code);
+	cw_strlcpy(field, json_string_value(json_object_get(first, "field")), sizeof field);
+	cw_strlcpy(msg, json_string_value(json_object_get(first, "message")), sizeof msg);
+	return reply_error_details(r, 422, code, msg, field, errs);
+}
+
+struct create_ctx {
+	struct req *r;
+	json_t *errs;
+	int64_t id;
+	int64_t duplicates;
+};
+
+static int create_txn(db *d, void *vc)
+{
+	struct create_ctx *c = vc;
+	struct cid_info ci;
+	json_array_clear(c->errs);
+	int rc = person_check(d, &c->r->user, c->r->json, clock_local_ymd(c->r->now), c->errs, &ci);
+	if (rc != 0)
+		return rc;
+	if (json_array_size(c->errs))
+		return DB_APP;
+	char hash[PII_HASH_LEN];
+	pii_hash(ci.id, hash);
+	rc = db_query_int64(d, &c->duplicates, "SELECT COUNT(*) FROM persons WHERE cid_hash = $1", "t", hash);
+	if (rc != DB_ROW)
+		return rc;
+	return person_insert(d, &c->r->user, c->r->now, c->r->json, &ci, NULL, &c->id);
+}
+
+int h_persons_create(struct req *r)
+{
+	if (pii_ready_or_reply(r) != 0 || jspec_check_or_reply(r, r->json, person_spec, 0) != 0)
+		return 0;
+	struct create_ctx c = {r, json_array(), 0, 0};
+	int rc = db_txn(r->db, 1, create_txn, &c);
+	if (rc == DB_APP)
+		return reply_problems(r, c.errs);
+	json_decref(c.errs);
+	if (rc != 0)
+		return reply_db_error(r, rc);
+	json_t *j;
+	if (load(r, c.id, 0, &j, NULL) != 0)
+		return 0;
+	if (c.duplicates) /* the gap check lists them; the form warns at once */
+		json_object_set_new(j, "warnings", json_pack("[{s:s,s:s,s:s}]", "field", "citizen_id", "code",
+		                                             "duplicate_citizen_id", "message",
+		                                             "该身份证号已有登记记录，请核对是否重复登记"));
+	return reply_json(r, 201, j);
+}
+
+struct patch_ctx {
+	struct req *r;
+	int64_t id;
+	json_t *errs;
+	json_t *before;
+};
+
+static int patch_txn(db *d, void *vc)
+{
+	struct patch_ctx *c = vc;
+	struct req *r = c->r;
+	char hash[PII_HASH_LEN], cid_enc[PII_ENC_MAX], phone_enc[PII_ENC_MAX], phone_plain[PII_ENC_MAX];
+	char birth[11], sex[2], registered[11], last_visit[11], cid_masked[24], phone_masked[24], due[11];
+	struct cid_info ci;
+	json_array_clear(c->errs);
+	json_decref(c->before);
+	c->before = NULL;
+	db_stmt *st = db_prepare(d, "SELECT " PERSON_COLS PERSON_FROM "WHERE p.id = $1");
+	if (!st)
+		return DB_ERROR;
+	db_bindf(st, "I", c->id);
+	int rc = db_step(st);
+	if (rc == DB_ROW && person_visible(&r->user, db_column_text(st, 3))) {
+		c->before = person_json(st, 0);
+		cw_strlcpy(hash, db_column_text(st, 27), sizeof hash);
+		cw_strlcpy(cid_enc, db_column_text(st, 26), sizeof cid_enc);
+		cw_strlcpy(phone_enc, db_column_text(st, 28), sizeof phone_enc);
+		cw_strlcpy(birth, db_column_text(st, 8), sizeof birth);
+		cw_strlcpy(sex, db_column_text(st, 9), sizeof sex);
+		cw_strlcpy(registered, db_column_text(st, 19), sizeof registered);
+		cw_strlcpy(last_visit, db_column_text(st, 21), sizeof last_visit);
+		cw_strlcpy(cid_masked, db_column_text(st, 6), sizeof cid_masked);
+		cw_strlcpy(phone_masked, db_column_text(st, 7), sizeof phone_masked);
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc;
+	if (!c->before)
+		return DB_DONE;
+	/* the merged record, checked as a whole (citizen ID and phone only when given) */
+	json_t *m = json_object();
+	static const char *const keep[] = {"name", "categories", "division_code", "address", "guardian",
+	                                   "chronic_disease", "vaccination", "situation", "worker_id", NULL};
+	for (int i = 0; keep[i]; i++)
+		json_object_set(m, keep[i], json_object_get(c->before, keep[i]));
+	const char *k;
+	json_t *v;
+	json_object_foreach(r->json, k, v) json_object_set(m, k, v);
+	rc = person_check(d, &r->user, m, clock_local_ymd(r->now), c->errs, &ci);
+	if (rc == 0 && json_array_size(c->errs))
+		rc = DB_APP;
+	const char *new_phone = jstr(r->json, "phone");
+	if (rc == 0 && jstr(m, "citizen_id")) {
+		/* a new ID: a new hash, and the phone bound to it */
+		if (!new_phone && pii_decrypt("phone", hash, phone_enc, phone_plain, sizeof phone_plain) != 0)
+			rc = DB_ERROR;
+		else {
+			if (!new_phone)
+				new_phone = phone_plain;
+			pii_hash(ci.id, hash);
+			if (pii_encrypt("citizen_id", hash, ci.id, cid_enc, sizeof cid_enc) != 0)
+				rc = DB_ERROR;
+			cid_mask(ci.id, cid_masked);
+			cw_strlcpy(birth, ci.birth_date, sizeof birth);
+			sex[0] = ci.sex;
+			sex[1] = 0;
+		}
+	}
+	if (rc == 0 && new_phone) {
+		if (pii_encrypt("phone", hash, new_phone, phone_enc, sizeof phone_enc) != 0)
+			rc = DB_ERROR;
+		cw_strlcpy(phone_masked, new_phone, sizeof phone_masked);
+		phone_mask(phone_masked, phone_masked);
+	}
+	sodium_memzero(phone_plain, sizeof phone_plain);
+	if (rc != 0) {
+		json_decref(m);
+		return rc;
+	}
+	const char *cls;
+	json_t *reasons = json_array();
+	int score = person_risk(birth, clock_local_ymd(r->now), jstr(m, "chronic_disease"), jstr(m, "vaccination"), &cls,
+	                        reasons);
+	person_next_due(jstr(m, "situation"), cls, last_visit, registered, due);
+	char *rtext = json_dumps(reasons, JSON_COMPACT);
+	json_decref(reasons);
+	struct buf cats = {0};
+	categories_text(json_object_get(m, "categories"), &cats);
+	json_t *w = json_object_get(m, "worker_id");
+	st = db_prepare(d, "UPDATE persons SET name = $1, categories = $2, division_code = $3, address = $4, "
+	                   "cid_enc = $5, cid_hash = $6, cid_masked = $7, phone_enc = $8, phone_masked = $9, "
+	                   "birth_date = $10, sex = $11, guardian = $12, worker_id = $13, situation = $14, "
+	                   "chronic_disease = $15, vaccination = $16, risk_class = $17, risk_score = $18, "
+	                   "risk_reasons = $19, next_due = $20, updated_at = $21, version = version + 1 WHERE id = $22");
+	rc = st ? db_bindf(st, "tttttttttttt", jstr(m, "name"), buf_str(&cats), jstr(m, "division_code"),
+	                   jstr(m, "address"), cid_enc, hash, cid_masked, phone_enc, phone_masked, birth, sex,
+	                   jstr(m, "guardian"))
+	        : DB_ERROR;
+	if (rc == 0) {
+		if (json_is_integer(w))
+			db_bind_int64(st, 13, (int64_t)json_integer_value(w));
+		else
+			db_bind_null(st, 13);
+		db_bind_text(st, 14, jstr(m, "situation"));
+		db_bind_text(st, 15, jstr(m, "chronic_disease"));
+		db_bind_text(st, 16, jstr(m, "vaccination"));
+		db_bind_text(st, 17, cls);
+		db_bind_int64(st, 18, score);
+		db_bind_text(st, 19, rtext);
+		db_bind_text(st, 20, due[0] ? due : NULL);
+		db_bind_int64(st, 21, r->now);
+		db_bind_int64(st, 22, c->id);
+		rc = db_step(st);
+		rc = rc == DB_DONE ? 0 : rc;
+	}
+	if (st)
+		db_reset(st);
+	free(rtext);
+	buf_free(&cats);
+	/* subsidies carry the division for scoped lists */
+	if (rc == 0 && db_run(d, "UPDATE subsidies SET division_code = $1 WHERE person_id = $2", "tI",
+	                      jstr(m, "division_code"), c->id) < 0)
+		rc = DB_ERROR;
+	if (rc == 0) {
+		json_t *after = audit_form(m, cid_masked, phone_masked, cls);
+		json_t *bef = json_deep_copy(c->before);
+		rc = audit_write_id(d, &r->user, r->now, "person.update", "person", c->id, jstr(m, "division_code"), bef,
+		                    after);
+		json_decref(bef);
+		json_decref(after);
+	}
+	json_decref(m);
+	return rc;
+}
+
+int h_person_patch(struct req *r)
+{
+	int64_t id;
+	if (pii_ready_or_reply(r) != 0 || req_param_id_or_reply(r, 0, &id) != 0 ||
+	    jspec_check_or_reply(r, r->json, person_spec, 1) != 0)
+		return 0;
+	struct patch_ctx c = {r, id, json_array(), NULL};
+	int rc = db_txn(r->db, 1, patch_txn, &c);
+	json_decref(c.before);
+	if (rc == DB_APP)
+		return reply_problems(r, c.errs);
+	json_decref(c.errs);
+	if (rc == DB_DONE)
+		return reply_error(r, 404, "not_found", "未找到该服务对象，或不在您的权限范围内", NULL);
+	if (rc != 0)
+		return reply_db_error(r, rc);
+	json_t *j;
+	if (load(r, id, 0, &j, NULL) != 0)
+		return 0;
+	return reply_json(r, 200, j);
+}

@@ -1,0 +1,106 @@
+/* person.h — vulnerable people at home (特殊服务对象): the registry's rules,
+ * shared by the API, the CSV import, the demo and the exports (SPEC §3.6).
+ *
+ * Citizen ID and phone are stored encrypted (pii.h) with their masked forms
+ * beside them; person_json() shows the masked forms unless asked to unmask,
+ * which decrypts (the caller audits the view). Risk class and the next due
+ * visit are derived on every write, never entered.
+ */
+#ifndef CW_PERSON_H
+#define CW_PERSON_H
+#include <jansson.h>
+#include <stdint.h>
+#include "auth.h"
+#include "codes.h"
+#include "db.h"
+#include "enums.h"
+#include "jspec.h"
+
+struct req;
+
+extern const struct enum_val person_categories[];
+extern const struct enum_val person_situations[];
+extern const struct enum_val person_chronic[];
+extern const struct enum_val person_vaccination[];
+extern const struct enum_val visit_modes[];
+extern const struct enum_val risk_classes[];
+
+/* Column list of person_json(); selected with PERSON_FROM. */
+#define PERSON_COLS                                                                                             \
+	"p.id, p.name, p.categories, p.division_code, COALESCE(dv.name, ''), p.address, p.cid_masked, "           \
+	"p.phone_masked, p.birth_date, p.sex, p.guardian, COALESCE(p.worker_id, 0), COALESCE(w.name, ''), "       \
+	"p.situation, p.chronic_disease, p.vaccination, p.risk_class, p.risk_score, p.risk_reasons, p.registered, " \
+	"COALESCE(p.next_due, ''), COALESCE(p.last_visit, ''), p.visit_count, p.created_at, p.updated_at, "        \
+	"p.version, p.cid_enc, p.cid_hash, p.phone_enc"
+#define PERSON_FROM                                                                                             \
+	" FROM persons p LEFT JOIN divisions dv ON dv.code = p.division_code LEFT JOIN users w ON w.id = p.worker_id "
+
+/* JSON of a row selected with PERSON_COLS. unmask=1 decrypts citizen_id and
+ * phone (a decryption failure shows the masked value and sets
+ * "pii_error": true). */
+json_t *person_json(db_stmt *st, int unmask);
+
+/* Scores the health risk of SPEC §3.6 at the local date today (YYYYMMDD):
+ * age 65-79 → 1, 80+ → 2; chronic disease stable → 1, unstable → 2;
+ * vaccination incomplete → 1, none → 2; 0-1 green, 2-3 yellow, 4-6 red.
+ * Appends the reasons ({factor, points, message}) to reasons when not NULL.
+ * Returns the score; *cls is "green", "yellow" or "red". */
+int person_risk(const char *birth_date, int today, const char *chronic, const char *vaccination, const char **cls,
+                json_t *reasons);
+/* Days between visits for a risk class (cfg.visit_days_*). */
+int visit_interval(const char *cls);
+/* Next due date into out (11 bytes, "" when the person needs no visits:
+ * moved, deceased, in an institution): the last visit (or the registration
+ * date) plus the class's interval. */
+void person_next_due(const char *situation, const char *cls, const char *last_visit, const char *registered,
+                     char out[11]);
+
+/* Years of age on the local date today (YYYYMMDD). */
+int person_age(const char *birth_date, int today);
+
+/* Checks a create (existing: NULL) or a merged patch body that passed the
+ * JSON spec: categories, GB 11643 citizen ID (birth date and sex derived into
+ * ci), a real township in the user's scope, phone, responsible worker. Problems
+ * are appended to errs as {field, code, message}. 0 or a DB_* error. */
+int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci);
+
+/* Inserts a checked person inside the caller's write transaction, with an
+ * audit row (or, with audit_later, appends the audit row there for
+ * audit_write_many). Needs the personal-data key. 0 with *id set, or DB_*. */
+int person_insert(db *d, const struct user *u, int64_t now, json_t *obj, const struct cid_info *ci,
+                  json_t *audit_later, int64_t *id);
+
+/* The JSON spec of a create/patch body. */
+extern const struct jfield person_spec[];
+
+/* 1 if the user may see a person in division (scope; workers their scope). */
+int person_visible(const struct user *u, const char *division);
+
+/* Replies 503 pii_key_unavailable and returns -1 when no key is loaded. */
+int pii_ready_or_reply(struct req *r);
+
+/* Loads one visible person (masked) into *out (new reference) with its
+ * division into div (SCOPE_MAX) when div is not NULL; replies 404. 0/-1. */
+int person_load_or_reply(struct req *r, int64_t id, json_t **out, char *div);
+
+/* "4201**********123X"-style masked values for everyone, unmasked for
+ * CAP_PII unless the request asks ?masked=1. */
+int person_unmask_wanted(struct req *r);
+
+/* List and export filters: ?division= ?category= ?q= (name) ?citizen_id=
+ * (exact, through the keyed hash) ?worker= (id or "me") ?risk_class=. */
+struct person_filter {
+	char division[16], lo[16], hi[16];
+	char category[48];
+	char name[220];
+	char cid_hash[65];
+	int64_t worker;
+	char risk[8];
+};
+/* Reads the filters; replies 400/404 and returns -1 on bad input. */
+int person_filters_or_reply(struct req *r, struct person_filter *f);
+
+/* Writes one audit row in its own write transaction (views, exports). */
+int person_audit_view(struct req *r, const char *action, const char *object_id, const char *division, json_t *after);
+
+#endif
