@@ -61,3 +61,45 @@ test('PostgreSQL down: 503 db_unavailable, nothing stored; back up: the same ser
   const all = await Promise.all(Array.from({ length: 16 }, () => c.get('/api/v1/institutions')));
   assert.ok(all.every((x) => x.status === 200), all.map((x) => x.status).join(','));
 });
+
+test('PostgreSQL restarted under a submission load: only 2xx or 503, every retried submission stored once and whole, roll-ups equal the rows', { skip: !enabled }, async () => {
+  const { execFile } = await import('node:child_process');
+  const ctl = (action) => new Promise((res, rej) => execFile(script, ['ctl', dir, action], (e) => (e ? rej(e) : res())));
+  const c = await srv.api('admin');
+  const ids = sql(srv.db, "SELECT id FROM institutions WHERE type IN ('elderly_care','social_welfare') AND status <> 'closed' ORDER BY id").split('\n').map(Number);
+  const day = (k) => new Date(Date.UTC(2020, 5, 1) + k * 86400e3).toISOString().slice(0, 10);
+  const statuses = new Map(), done = new Map();
+  let stop = false;
+  async function writer(w) {
+    for (let k = 0; !stop || k < 3; k++) {
+      const inst = ids[w % ids.length], period = day(w * 100 + k), key = `pg-restart-${w}-${k}`;
+      const body = { client_key: key, status: 'submitted', values: { residents_present: 100 + w * 1000 + k, staff_on_duty: 5, closed_management: false, new_infected: 0, currently_infected: 0, severe_cases: 0 }, confirm_warnings: true };
+      for (;;) { // a client retries a 503 with the same key until it is acknowledged
+        let r;
+        try { r = await c.put(`/api/v1/reports/elderly-daily-2022/${inst}/${period}`, body); } catch { r = { status: 0 }; }
+        statuses.set(r.status, (statuses.get(r.status) || 0) + 1);
+        if (r.status === 200 || r.status === 201) { done.set(`${inst}/${period}`, body.values.residents_present); break; }
+        assert.equal(r.status, 503, `only 503 while the database restarts, got ${r.status} ${r.text}`);
+        assert.ok(['db_unavailable', 'db_busy'].includes(r.body.error.code), r.text);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+  }
+  const load = Promise.all([0, 1, 2, 3, 4, 5].map(writer));
+  await new Promise((res) => setTimeout(res, 500));
+  await ctl('stop');
+  await new Promise((res) => setTimeout(res, 700));
+  await ctl('start');
+  await new Promise((res) => setTimeout(res, 800));
+  stop = true;
+  await load;
+  assert.ok((statuses.get(503) || 0) > 0, 'the restart was felt: ' + JSON.stringify([...statuses]));
+  const rows = sql(srv.db, "SELECT institution_id || '/' || period, vals FROM reports WHERE template_code = 'elderly-daily-2022' AND period BETWEEN '2020-06-01' AND '2022-12-31'").split('\n').filter(Boolean);
+  assert.equal(rows.length, done.size, 'every acknowledged report once, nothing else');
+  for (const line of rows) {
+    const [key, vals] = line.split('|');
+    assert.equal(JSON.parse(vals).residents_present, done.get(key), key);
+  }
+  const n = sql(srv.db, "SELECT COALESCE(SUM(n_reports), 0) FROM rollups WHERE template_code = 'elderly-daily-2022' AND period BETWEEN '2020-06-01' AND '2022-12-31' AND division_code = ''");
+  assert.equal(Number(n), done.size, 'roll-ups count each report once');
+});
