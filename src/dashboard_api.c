@@ -324,8 +324,10 @@ int h_series(struct req *r)
 	int y, m, d;
 	if (common_or_reply(r, &t, &period, div, 0) != 0)
 		return 0;
-	const struct tfield *f = template_field(t, req_query(r, "field") ? req_query(r, "field") : "");
-	if (!f || f->agg == AGG_NONE)
+	const char *field = req_query(r, "field") ? req_query(r, "field") : "";
+	const struct tfield *f = template_field(t, field);
+	const struct tratio *ratio = template_ratio(t, field);
+	if ((!f || f->agg == AGG_NONE) && !ratio)
 		return reply_error(r, 400, "invalid_field", "字段不存在或不参与汇总", "field");
 	const char *from = req_query(r, "from"), *to = req_query(r, "to");
 	if (!from || !to || date_parse(from, &y, &m, &d) || date_parse(to, &y, &m, &d) || strcmp(from, to) > 0)
@@ -338,7 +340,7 @@ int h_series(struct req *r)
 		json_t *sums = json_loads(db_column_text(st, 1), 0, NULL);
 		json_t *vals = rollup_values(t, sums);
 		json_array_append_new(points, json_pack("{s:s,s:O,s:I}", "period", db_column_text(st, 0), "value",
-		                                        json_object_get(vals, f->code), "reports",
+		                                        json_object_get(vals, field), "reports",
 		                                        (json_int_t)db_column_int64(st, 2)));
 		json_decref(vals);
 		json_decref(sums);
@@ -348,7 +350,7 @@ int h_series(struct req *r)
 		json_decref(points);
 		return reply_db_error(r, rc);
 	}
-	return reply_json(r, 200, json_pack("{s:s,s:s,s:s,s:o}", "template", t->code, "field", f->code, "division", div,
+	return reply_json(r, 200, json_pack("{s:s,s:s,s:s,s:o}", "template", t->code, "field", field, "division", div,
 	                                    "points", points));
 }
 

@@ -44,6 +44,13 @@ static void rollup_row_out(struct table *tab, const struct template *t, json_t *
 	for (int i = 0; i < t->nfields; i++)
 		if (t->fields[i].agg != AGG_NONE)
 			cell(tab, &t->fields[i], json_object_get(vals, t->fields[i].code));
+	for (int i = 0; i < t->nratios; i++) {
+		json_t *v = json_object_get(vals, t->ratios[i].code);
+		if (json_is_number(v))
+			table_num(tab, json_number_value(v));
+		else
+			table_text(tab, "");
+	}
 	table_end_row(tab);
 }
 
@@ -71,6 +78,12 @@ static int export_rollup(db *d, const struct template *t, const char *period, co
 	for (int i = 0; i < t->nfields; i++)
 		if (t->fields[i].agg != AGG_NONE)
 			field_header(tab, &t->fields[i]);
+	for (int i = 0; i < t->nratios; i++) {
+		char hd[200];
+		snprintf(hd, sizeof hd, "%s%s%s%s", t->ratios[i].label, t->ratios[i].unit ? "（" : "",
+		         t->ratios[i].unit ? t->ratios[i].unit : "", t->ratios[i].unit ? "）" : "");
+		table_header(tab, hd);
+	}
 	table_end_row(tab);
 	size_t i;
 	json_t *c;

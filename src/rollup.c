@@ -79,6 +79,13 @@ json_t *rollup_values(const struct template *t, json_t *sums)
 		else
 			json_object_set_new(out, f->code, json_real(round(s * 1000) / 1000));
 	}
+	for (int i = 0; i < t->nratios; i++) { /* from the summed parts, never an average of ratios */
+		const struct tratio *q = &t->ratios[i];
+		json_t *a = json_object_get(sums, q->num), *b = json_object_get(sums, q->den);
+		double num = a ? json_number_value(json_array_get(a, 0)) : 0;
+		double den = b ? json_number_value(json_array_get(b, 0)) : 0;
+		json_object_set_new(out, q->code, den > 0 ? json_real(round(num / den * q->scale * 100) / 100) : json_null());
+	}
 	return out;
 }
 

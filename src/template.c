@@ -169,6 +169,45 @@ static int parse_rule(struct ctx *c, const struct template *t, json_t *j, int in
 	return 0;
 }
 
+/* "ratios": [{"code","label":{"zh","en"},"numerator","denominator","scale","unit"}] */
+static int parse_ratios(struct ctx *c, struct template *t, json_t *ratios)
+{
+	size_t i;
+	json_t *r;
+	if (ratios && !json_is_array(ratios))
+		return bad(c, "ratios", "must be a list");
+	t->ratios = xcalloc(json_array_size(ratios) + 1, sizeof *t->ratios);
+	json_array_foreach(ratios, i, r)
+	{
+		char where[64];
+		snprintf(where, sizeof where, "ratio %zu", i + 1);
+		struct tratio *o = &t->ratios[t->nratios];
+		o->code = json_string_value(json_object_get(r, "code"));
+		o->label = zh(json_object_get(r, "label"));
+		o->label_en = en(json_object_get(r, "label"));
+		o->unit = json_string_value(json_object_get(r, "unit"));
+		o->num = json_string_value(json_object_get(r, "numerator"));
+		o->den = json_string_value(json_object_get(r, "denominator"));
+		json_t *sc = json_object_get(r, "scale");
+		o->scale = sc ? json_number_value(sc) : 1;
+		if (!code_ok(o->code, 0) || !o->label)
+			return bad(c, where, "needs a code and a label.zh");
+		if (template_field(t, o->code) || template_ratio(t, o->code))
+			return bad(c, where, "code '%s' is already used by a field or ratio", o->code);
+		if (sc && (!json_is_number(sc) || o->scale <= 0))
+			return bad(c, where, "scale must be a positive number");
+		const char *parts[2] = {o->num, o->den}, *names[2] = {"numerator", "denominator"};
+		for (int k = 0; k < 2; k++) {
+			const struct tfield *f = parts[k] ? template_field(t, parts[k]) : NULL;
+			if (!f || f->agg != AGG_SUM)
+				return bad(c, where, "%s '%s' must be a summed number field of this template", names[k],
+				           parts[k] ? parts[k] : "");
+		}
+		t->nratios++;
+	}
+	return 0;
+}
+
 static int parse_template(struct ctx *c, json_t *def, struct template *t)
 {
 	static const char *periods[] = {"daily", "weekly", "once"};
@@ -256,6 +295,8 @@ static int parse_template(struct ctx *c, json_t *def, struct template *t)
 			return -1;
 		t->nrules++;
 	}
+	if (parse_ratios(c, t, json_object_get(def, "ratios")) != 0)
+		return -1;
 	char *canon = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char h[32];
 	crypto_generichash(h, sizeof h, (const unsigned char *)canon, strlen(canon), NULL, 0);
@@ -285,6 +326,7 @@ static void release(struct template *t)
 		expr_free(t->rules[i].right);
 	}
 	free(t->rules);
+	free(t->ratios);
 	free(t->fields);
 	free(t->types);
 	free((char *)t->file);
@@ -444,6 +486,14 @@ const struct tfield *template_field(const struct template *t, const char *code)
 	for (int i = 0; i < t->nfields; i++)
 		if (!strcmp(t->fields[i].code, code))
 			return &t->fields[i];
+	return NULL;
+}
+
+const struct tratio *template_ratio(const struct template *t, const char *code)
+{
+	for (int i = 0; code && i < t->nratios; i++)
+		if (!strcmp(t->ratios[i].code, code))
+			return &t->ratios[i];
 	return NULL;
 }
 

@@ -34,6 +34,14 @@ struct trule {
 	int error;            /* 1 error (blocks), 0 warning (needs confirmation) */
 };
 
+/* A ratio of two summed fields (e.g. the fully vaccinated share of residents):
+ * computed from the summed parts at every level, never as an average of ratios. */
+struct tratio {
+	const char *code, *label, *label_en, *unit;
+	const char *num, *den; /* field codes, both summed numbers */
+	double scale;          /* 100 for a percentage */
+};
+
 struct template {
 	const char *code, *title, *title_en, *file;
 	int version;
@@ -47,6 +55,8 @@ struct template {
 	int nfields;
 	struct trule *rules;
 	int nrules;
+	struct tratio *ratios;
+	int nratios;
 	json_t *def;          /* the definition as loaded (owned) */
 	char hash[65];
 };
@@ -64,6 +74,8 @@ const struct template *template_find(const char *code);
 int template_count(void);
 const struct template *template_at(int i);
 const struct tfield *template_field(const struct template *t, const char *code);
+/* The template's ratio of that code, or NULL. */
+const struct tratio *template_ratio(const struct template *t, const char *code);
 /* 1 if the template applies to institutions of this type. */
 int template_applies(const struct template *t, const char *inst_type);
 

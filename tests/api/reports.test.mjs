@@ -292,6 +292,26 @@ test('prefill carries state, not today\'s events; a zero report needs a previous
   srv.setClock(at(DAY, 10));
 });
 
+test('a ratio is the ratio of the sums: two reports at 10 % and 0 % of very different sizes give 1 %, not 5 %', async () => {
+  const D = '2022-12-29';
+  srv.setClock(at(D, 12));
+  const [a, b] = others.filter((o) => o.division_code.startsWith('420111'));
+  let r = await admin.put(path(a.id, D), { status: 'submitted', values: good({ residents_present: 10, currently_infected: 1, severe_cases: 0, risk_red: 1, risk_yellow: 1, risk_green: 1, vaccinated_full: 5, vaccinated_booster: 1, vaccinated_none: 1 }), confirm_warnings: true });
+  assert.ok(r.status === 200 || r.status === 201, r.text);
+  r = await admin.put(path(b.id, D), { status: 'submitted', values: good({ residents_present: 90, currently_infected: 0, severe_cases: 0, risk_red: 1, risk_yellow: 1, risk_green: 1, vaccinated_full: 5, vaccinated_booster: 1, vaccinated_none: 1 }), confirm_warnings: true });
+  assert.ok(r.status === 200 || r.status === 201, r.text);
+  const county = await admin.get(`/api/v1/rollups?template=${T}&period=${D}&division=420111`);
+  assert.equal(county.body.division.values.infection_rate, 1);
+  assert.equal(county.body.division.values.vaccinated_full_rate, 10);
+  assert.equal(county.body.division.values.severe_share, 0);
+  const tpl = await admin.get(`/api/v1/templates/${T}`);
+  assert.ok(JSON.stringify(tpl.body).includes('infection_rate'), 'the template names its ratios');
+  const csv = await admin.get(`/api/v1/exports/rollup?template=${T}&period=${D}&division=4201&format=csv`);
+  assert.equal(csv.status, 200);
+  assert.match(csv.text, /在院老人现有感染率（%）/);
+  srv.setClock(at(DAY, 10));
+});
+
 test('roll-ups at every level equal an independent sum over the raw reports', async () => {
   const D = '2022-12-30';
   srv.setClock(at(D, 12));
@@ -323,6 +343,12 @@ test('roll-ups at every level equal an independent sum over the raw reports', as
     for (const f of ['residents_present', 'risk_green', 'new_infected', 'stock_antipyretic', 'severe_cases'])
       assert.equal(r.body.division.values[f], mine.reduce((a, x) => a + (x.v[f] || 0), 0), `${div} ${f}`);
     assert.equal(r.body.division.values.closed_management, mine.filter((x) => x.v.closed_management === true).length, `${div} yes-count`);
+    // ratios from the summed parts, never an average of the reports' ratios
+    const sum = (f) => mine.reduce((a, x) => a + (x.v[f] || 0), 0);
+    const want = (n, d) => (sum(d) > 0 ? Math.round(sum(n) / sum(d) * 100 * 100) / 100 : null);
+    assert.equal(r.body.division.values.infection_rate, want('currently_infected', 'residents_present'), `${div} infection_rate`);
+    assert.equal(r.body.division.values.vaccinated_full_rate, want('vaccinated_full', 'residents_present'), `${div} vaccinated_full_rate`);
+    assert.equal(r.body.division.values.severe_share, want('severe_cases', 'currently_infected'), `${div} severe_share`);
   }
   const city = await admin.get(`/api/v1/rollups?template=${T}&period=${D}&division=4201`);
   const sumKids = city.body.children.reduce((a, c) => a + c.values.residents_present, 0);
@@ -335,6 +361,10 @@ test('roll-ups at every level equal an independent sum over the raw reports', as
   assert.equal(pt.value, raw.reduce((a, x) => a + x.v.residents_present, 0));
   assert.ok(series.body.points.length >= 3);
   assert.equal((await admin.get(`/api/v1/series?template=${T}&field=difficulties&division=42&from=2022-12-20&to=2022-12-31`)).status, 400);
+  const rs = await admin.get(`/api/v1/series?template=${T}&field=infection_rate&division=42&from=2022-12-20&to=2022-12-31`);
+  assert.equal(rs.status, 200);
+  const all = (f) => raw.reduce((a, x) => a + (x.v[f] || 0), 0);
+  assert.equal(rs.body.points.find((x) => x.period === D).value, Math.round(all('currently_infected') / all('residents_present') * 10000) / 100);
   srv.setClock(at(DAY, 10));
 });
 

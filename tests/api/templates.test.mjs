@@ -44,6 +44,12 @@ test('a broken template is refused, naming file, field and problem', () => {
   const badType2 = JSON.parse(JSON.stringify(t));
   badType2.institution_types = ['hotel'];
   refused({ 'i.json': badType2 }, /unknown institution type 'hotel'/);
+  const badRatio = JSON.parse(JSON.stringify(t));
+  badRatio.ratios[0].denominator = 'difficulties';
+  refused({ 'q.json': badRatio }, /q\.json: ratio 1: denominator 'difficulties' must be a summed number field/);
+  const dupRatio = JSON.parse(JSON.stringify(t));
+  dupRatio.ratios[1].code = 'residents_present';
+  refused({ 'u.json': dupRatio }, /u\.json: ratio 2: code 'residents_present' is already used/);
 });
 
 test('a changed template publishes a new version; old reports keep theirs', async () => {

@@ -170,16 +170,24 @@ document.addEventListener('alpine:init', function () {
         } catch (e) { this.error = e.message; }
       },
       label(code) {
-        const f = this.tpl ? this.tpl.sections.flatMap((s) => s.fields).find((x) => x.code === code) : null;
+        const f = this.tpl ? this.tpl.sections.flatMap((s) => s.fields).concat(this.tpl.ratios || []).find((x) => x.code === code) : null;
         return f ? (i18n.lang === 'en' ? f.label.en : f.label.zh) : code;
       },
       get figures() {
         if (!this.roll) return [];
-        return KEY_FIELDS[this.template].map((code) => {
+        const counts = KEY_FIELDS[this.template].map((code) => {
           const v = this.roll.division.values[code] || 0, p = (this.prev && this.prev.division.values[code]) || 0;
           const d = v - p;
           return { code, label: this.label(code), value: v, delta: (d > 0 ? '+' : '') + d, up: d > 0 };
         });
+        // ratios of summed parts (the server computes them); the change in percentage points
+        const ratios = ((this.tpl && this.tpl.ratios) || []).map((r) => {
+          const v = this.roll.division.values[r.code], p = this.prev ? this.prev.division.values[r.code] : null;
+          const d = typeof v === 'number' && typeof p === 'number' ? Math.round((v - p) * 100) / 100 : null;
+          return { code: r.code, label: this.label(r.code), value: typeof v === 'number' ? v + (r.unit || '') : '—',
+            delta: d === null ? '' : (d > 0 ? '+' : '') + d, up: d > 0 };
+        });
+        return counts.concat(ratios);
       },
       get missingNote() {
         return this.comp && this.comp.missing_truncated
