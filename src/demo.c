@@ -234,7 +234,7 @@ int demo_load(db *d, FILE *out)
 		}
 	}
 	int nrep = demo_reports(d, inst_ids, now);
-	if (nrep < 0)
+	if (nrep < 0 || demo_persons(d, now, out) < 0)
 		return -1;
 	const char *divs[sizeof insts / sizeof insts[0]];
 	for (size_t i = 0; i < sizeof insts / sizeof insts[0]; i++)

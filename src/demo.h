@@ -17,5 +17,8 @@ int demo_load(db *d, FILE *out);
  * Each 0 or a DB_* error. */
 int demo_partner(db *d, int64_t now, int64_t *id);
 int demo_needs(db *d, const int64_t *inst_ids, const char *const *inst_divs, int64_t partner, int64_t now);
+/* Adds demo people at home with visits and subsidies (demo_persons.c);
+ * skipped without the personal-data key. The count, or -1 after printing why. */
+int demo_persons(db *d, int64_t now, FILE *out);
 
 #endif
