@@ -60,9 +60,11 @@ CREATE TABLE visits (
   follow_up TEXT NOT NULL DEFAULT '',
   follow_up_needed INTEGER NOT NULL DEFAULT 0,
   next_due TEXT NOT NULL,
+  client_key TEXT,                      -- a phone's retry of one visit is stored once
   created_at BIGINT NOT NULL
 );
 CREATE INDEX visits_person ON visits(person_id, visit_date);
+CREATE UNIQUE INDEX visits_client_key ON visits(client_key);
 
 CREATE TABLE subsidies (
   id @ID@,

@@ -76,6 +76,29 @@ extern const struct jfield person_spec[];
 /* 1 if the user may see a person in division (scope; workers their scope). */
 int person_visible(const struct user *u, const char *division);
 
+/* A visit to record (visit_insert). u may be NULL (demo, CLI): no scope
+ * check. findings is a normalised object. */
+struct visit_in {
+	const struct user *u;
+	int64_t now;
+	int64_t person;
+	const char *date, *mode, *help;
+	json_t *findings;
+	const char *follow_up;
+	int follow_needed;
+	const char *client_key;  /* NULL, or a key that makes a retry a replay */
+	/* out */
+	int replayed;      /* 1: the key was used before; visit_id is that visit */
+	char due[11];      /* the person's next due date ("" when none) */
+	int64_t visit_id;
+	const char *err_code, *err_msg;  /* set when DB_APP is returned */
+};
+/* Records a visit inside the caller's write transaction: stores it, moves
+ * the person's last visit and next due date (the risk class rescored), and
+ * audits. 0; DB_DONE when the person does not exist or is not visible; DB_APP
+ * with err_* set; or a DB_* error. */
+int visit_insert(db *d, struct visit_in *v);
+
 /* Replies 503 pii_key_unavailable and returns -1 when no key is loaded. */
 int pii_ready_or_reply(struct req *r);
 

@@ -20,6 +20,7 @@ static const struct jfield visit_spec[] = {
     {"findings", J_ANY, 0, 0, 0, NULL, "发现情况", 0},
     {"help", J_STR, 0, 0, 1000, NULL, "帮扶措施", 0},
     {"follow_up", J_ANY, 0, 0, 0, NULL, "后续跟进", 0},
+    {"client_key", J_STR, 0, 8, 100, NULL, "请求编号", 0},
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
@@ -44,30 +45,17 @@ static json_t *findings_norm(json_t *f)
 	return json_deep_copy(f);
 }
 
-struct visit_ctx {
-	struct req *r;
-	int64_t person;
-	json_t *findings;
-	const char *follow_up;
-	int follow_needed;
-	char due[11];
-	int64_t visit_id;
-	const char *err_code, *err_msg;
-};
-
-static int visit_txn(db *d, void *vc)
+int visit_insert(db *d, struct visit_in *c)
 {
-	struct visit_ctx *c = vc;
-	struct req *r = c->r;
 	char div[SCOPE_MAX], last[11], registered[11], situation[24], cls[8], birth[11];
-	const char *date = jstr(r->json, "date");
+	const char *date = c->date;
 	db_stmt *st = db_prepare(d, "SELECT division_code, COALESCE(last_visit, ''), registered, situation, risk_class, "
 	                            "birth_date FROM persons WHERE id = $1");
 	if (!st)
 		return DB_ERROR;
 	db_bindf(st, "I", c->person);
 	int rc = db_step(st), visible = 0;
-	if (rc == DB_ROW && person_visible(&r->user, db_column_text(st, 0))) {
+	if (rc == DB_ROW && (!c->u || person_visible(c->u, db_column_text(st, 0)))) {
 		visible = 1;
 		cw_strlcpy(div, db_column_text(st, 0), sizeof div);
 		cw_strlcpy(last, db_column_text(st, 1), sizeof last);
@@ -81,6 +69,37 @@ static int visit_txn(db *d, void *vc)
 		return rc;
 	if (!visible)
 		return DB_DONE;
+	if (c->client_key) {
+		/* a retry of a visit already stored (a phone that lost its answer) */
+		st = db_prepare(d, "SELECT id, person_id FROM visits WHERE client_key = $1");
+		if (!st)
+			return DB_ERROR;
+		db_bindf(st, "t", c->client_key);
+		rc = db_step(st);
+		int64_t pid = rc == DB_ROW ? db_column_int64(st, 1) : 0;
+		if (rc == DB_ROW)
+			c->visit_id = db_column_int64(st, 0);
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc;
+		if (rc == DB_ROW) {
+			if (pid != c->person) {
+				c->err_code = "client_key_reused";
+				c->err_msg = "请求编号已用于另一位服务对象的走访记录";
+				return DB_APP;
+			}
+			c->replayed = 1;
+			st = db_prepare(d, "SELECT COALESCE(next_due, '') FROM persons WHERE id = $1");
+			if (!st)
+				return DB_ERROR;
+			db_bindf(st, "I", c->person);
+			rc = db_step(st);
+			if (rc == DB_ROW)
+				cw_strlcpy(c->due, db_column_text(st, 0), sizeof c->due);
+			db_reset(st);
+			return rc == DB_ROW ? 0 : rc == DB_DONE ? DB_ERROR : rc;
+		}
+	}
 	if (strcmp(date, birth) < 0) {
 		c->err_code = "invalid_date";
 		c->err_msg = "走访日期不能早于服务对象的出生日期";
@@ -102,7 +121,7 @@ static int visit_txn(db *d, void *vc)
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? DB_ERROR : rc;
 	json_t *reasons = json_array();
-	int score = person_risk(birth, clock_local_ymd(r->now), chronic, vacc, &newcls, reasons);
+	int score = person_risk(birth, clock_local_ymd(c->now), chronic, vacc, &newcls, reasons);
 	char *rtext = json_dumps(reasons, JSON_COMPACT);
 	json_decref(reasons);
 	const char *newest = strcmp(date, last) > 0 ? date : last;
@@ -115,12 +134,14 @@ static int visit_txn(db *d, void *vc)
 		date_add_days(newest, visit_interval(newcls), visit_due);
 	char *ftext = json_dumps(c->findings, JSON_COMPACT);
 	st = db_prepare(d, "INSERT INTO visits(person_id, visit_date, mode, visitor_id, visitor, findings, help, "
-	                   "follow_up, follow_up_needed, next_due, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-	                   "$10, $11) RETURNING id");
-	rc = st ? db_bindf(st, "IttIttttItI", c->person, date, jstr(r->json, "mode"), r->user.id, r->user.name[0] ? r->user.name : r->user.login,
-	                   ftext, jstr(r->json, "help") ? jstr(r->json, "help") : "", c->follow_up,
-	                   (int64_t)c->follow_needed, visit_due, r->now)
+	                   "follow_up, follow_up_needed, next_due, created_at, client_key) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	                   "$8, $9, $10, $11, $12) RETURNING id");
+	rc = st ? db_bindf(st, "IttIttttItI", c->person, date, c->mode, c->u ? c->u->id : (int64_t)0,
+	                   c->u ? (c->u->name[0] ? c->u->name : c->u->login) : "demo", ftext, c->help ? c->help : "",
+	                   c->follow_up, (int64_t)c->follow_needed, visit_due, c->now)
 	        : DB_ERROR;
+	if (rc == 0)
+		rc = db_bind_text(st, 12, c->client_key);
 	if (rc == 0)
 		rc = db_step(st);
 	if (rc == DB_ROW)
@@ -134,19 +155,24 @@ static int visit_txn(db *d, void *vc)
 	}
 	int64_t n = db_run(d, "UPDATE persons SET last_visit = $1, next_due = $2, visit_count = visit_count + 1, "
 	                      "risk_class = $3, risk_score = $4, risk_reasons = $5, updated_at = $6 WHERE id = $7",
-	                   "tTtItII", newest, c->due, newcls, (int64_t)score, rtext, r->now,
+	                   "tTtItII", newest, c->due, newcls, (int64_t)score, rtext, c->now,
 	                   c->person);
 	free(rtext);
 	if (n < 0)
 		return (int)n;
 	json_t *after = json_pack("{s:I,s:s,s:s,s:O,s:s,s:s}", "person_id", (json_int_t)c->person, "date", date, "mode",
-	                          jstr(r->json, "mode"), "findings", c->findings, "follow_up", c->follow_up, "next_due",
+	                          c->mode, "findings", c->findings, "follow_up", c->follow_up, "next_due",
 	                          visit_due);
 	char oid[24];
 	snprintf(oid, sizeof oid, "%lld", (long long)c->visit_id);
-	rc = audit_write(d, &r->user, r->now, "visit.create", "visit", oid, div, NULL, after);
+	rc = audit_write(d, c->u, c->now, "visit.create", "visit", oid, div, NULL, after);
 	json_decref(after);
 	return rc;
+}
+
+static int visit_txn(db *d, void *vc)
+{
+	return visit_insert(d, vc);
 }
 
 int h_visits_create(struct req *r)
@@ -182,11 +208,14 @@ int h_visits_create(struct req *r)
 		json_decref(findings);
 		return reply_error(r, 422, "invalid_type", "后续跟进应为文字或 true/false", "follow_up");
 	}
-	struct visit_ctx c = {.r = r, .person = id, .findings = findings, .follow_up = follow, .follow_needed = needed};
+	struct visit_in c = {.u = &r->user, .now = r->now, .person = id, .date = date, .mode = jstr(r->json, "mode"),
+	                     .help = jstr(r->json, "help"), .findings = findings, .follow_up = follow, .follow_needed = needed,
+	                     .client_key = jstr(r->json, "client_key")};
 	int rc = db_txn(r->db, 1, visit_txn, &c);
 	if (rc == DB_APP) {
 		json_decref(findings);
-		return reply_error(r, 422, c.err_code, c.err_msg, "date");
+		return reply_error(r, c.replayed || !strcmp(c.err_code, "client_key_reused") ? 409 : 422, c.err_code, c.err_msg,
+		                   !strcmp(c.err_code, "client_key_reused") ? "client_key" : "date");
 	}
 	if (rc == DB_DONE) {
 		json_decref(findings);
@@ -201,6 +230,9 @@ int h_visits_create(struct req *r)
 	                      jstr(r->json, "help") ? jstr(r->json, "help") : "", "follow_up", follow,
 	                      "follow_up_needed", needed);
 	json_object_set_new(j, "next_due", c.due[0] ? json_string(c.due) : json_null());
+	json_object_set_new(j, "replayed", json_boolean(c.replayed));
+	if (c.replayed)
+		return reply_json(r, 200, j);
 	return reply_json(r, 201, j);
 }
 

@@ -158,6 +158,15 @@ test('visits: next due computed across month and year ends; overdue and due list
   assert.equal(old.body.next_due, '2027-03-03');
   const month = await a2.post(`/api/v1/persons/${red.id}/visits`, { date: '2027-01-31', mode: 'phone' });
   assert.equal(month.body.next_due, '2027-02-07', 'January 31 + 7 crosses the month end');
+  // a phone retrying a visit it could not confirm stores it once
+  const key = 'visit-' + Math.random().toString(36).slice(2, 10);
+  const k1 = await a2.post(`/api/v1/persons/${red.id}/visits`, { date: '2027-01-30', mode: 'in_person', client_key: key });
+  const k2 = await a2.post(`/api/v1/persons/${red.id}/visits`, { date: '2027-01-30', mode: 'in_person', client_key: key });
+  assert.equal(k1.status, 201);
+  assert.equal(k2.status, 200);
+  assert.equal(k2.body.replayed, true);
+  assert.equal(k2.body.id, k1.body.id);
+  assert.equal((await a2.post(`/api/v1/persons/${green.id}/visits`, { date: '2027-01-30', mode: 'phone', client_key: key })).status, 409);
   const list = await a2.get(`/api/v1/persons/${green.id}/visits`);
   assert.equal(list.body.total, 2);
   assert.equal(list.body.items[0].date, '2027-02-01');

@@ -17,6 +17,9 @@ document.addEventListener('alpine:init', function () {
     { page: 'report', key: 'menu.report', cap: 'reports.submit' },
     { page: 'dashboard', key: 'menu.dashboard', cap: 'reports.read', notRole: 'reporter' },
     { page: 'institutions', key: 'menu.institutions', cap: 'institutions.read' },
+    { page: 'visits', key: 'menu.visits', cap: 'persons.read' },
+    { page: 'people', key: 'menu.people', cap: 'persons.read' },
+    { page: 'coverage', key: 'menu.coverage', cap: 'persons.read', notRole: 'worker' },
     { page: 'users', key: 'menu.users', cap: 'users' },
   ];
 
@@ -27,6 +30,12 @@ document.addEventListener('alpine:init', function () {
     if (parts[0] === 'institutions' && parts[1]) return { page: 'inst-detail', id: Number(parts[1]) };
     if (parts[0] === 'institutions') return { page: 'institutions', id: 0 };
     if (parts[0] === 'users') return { page: 'users', id: 0 };
+    if (parts[0] === 'people' && parts[1] === 'new') return { page: 'person-form', id: 0 };
+    if (parts[0] === 'people' && parts[1] && parts[2] === 'edit') return { page: 'person-form', id: Number(parts[1]) };
+    if (parts[0] === 'people' && parts[1]) return { page: 'person-detail', id: Number(parts[1]) };
+    if (parts[0] === 'people') return { page: 'people', id: 0 };
+    if (parts[0] === 'visits') return { page: 'visits', id: 0 };
+    if (parts[0] === 'coverage') return { page: 'coverage', id: 0 };
     if (parts[0] === 'report') return { page: 'report', id: Number(parts[1] || 0) };
     if (parts[0] === 'dashboard') return { page: 'dashboard', id: 0 };
     return { page: 'home', id: 0 };
@@ -79,7 +88,7 @@ document.addEventListener('alpine:init', function () {
         const u = Alpine.store('ui').user;
         return MENU.filter((m) => this.can(m.cap) && !(m.notRole && u && u.role === m.notRole));
       },
-      isPage(p) { return this.page === p || (p === 'institutions' && this.page.indexOf('inst-') === 0); },
+      isPage(p) { return this.page === p || (p === 'institutions' && this.page.indexOf('inst-') === 0) || (p === 'people' && this.page.indexOf('person-') === 0); },
       toggleMenu() { this.menuOpen = !this.menuOpen; },
       async switchLang() {
         await i18n.load(i18n.other());
