@@ -57,6 +57,7 @@ int cmd_import_divisions(struct cli *c);
 int cmd_import_institutions(struct cli *c);
 int cmd_export_institutions(struct cli *c);
 int cmd_export_dispatch(struct cli *c);
+int cmd_export_needs(struct cli *c);
 int cmd_import_reports(struct cli *c);
 int cmd_import_persons(struct cli *c);
 int cmd_export_persons(struct cli *c);

@@ -1,5 +1,6 @@
 /* cli_data.c — import institutions FILE, export institutions. */
 #include "cli.h"
+#include "need.h"
 #include "clock.h"
 #include "db.h"
 #include "dashboard.h"
@@ -160,6 +161,36 @@ int cmd_export_dispatch(struct cli *c)
 	if (spill(out, &b) != 0)
 		goto cleanup;
 	printf("%s written to %s\n", kind, out);
+	rc = 0;
+cleanup:
+	db_close(d);
+	buf_free(&b);
+	return rc;
+}
+
+int cmd_export_needs(struct cli *c)
+{
+	const char *fmt = cli_opt(c, "format"), *out = cli_opt(c, "out"), *scope = cli_opt(c, "scope");
+	struct buf b = {0};
+	struct cw_err e;
+	int64_t n = 0;
+	int rc = 1;
+	if (c->npos != 0 || !fmt || !out || (strcmp(fmt, "csv") && strcmp(fmt, "xlsx")))
+		return cli_usage("usage: carewatch export needs --db PATH --format csv|xlsx --out FILE [--scope CODE] [--detail]");
+	if (!scope)
+		scope = "";
+	if (!code_shape_ok(scope))
+		return cli_usage("--scope must be a division code (2, 4, 6 or 9 digits)");
+	db *d = cli_open_db(0);
+	if (!d)
+		return 1;
+	if (need_export(d, NULL, scope, !strcmp(fmt, "xlsx"), cli_flag(c, "detail"), &b, &n, &e) != 0) {
+		cli_fail("export failed: %s (%s)", e.msg, e.code);
+		goto cleanup;
+	}
+	if (spill(out, &b) != 0)
+		goto cleanup;
+	printf("needs list: %lld rows written to %s\n", (long long)n, out);
 	rc = 0;
 cleanup:
 	db_close(d);

@@ -219,9 +219,15 @@ int demo_load(db *d, FILE *out)
 		if (rc != 0)
 			return -1;
 	}
+	int64_t partner = 0;
+	if (demo_partner(d, now, &partner) != 0) {
+		fprintf(stderr, "carewatch: demo partner: %s\n", d->err);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
 		struct user_input in = {users[i].login, users[i].name, users[i].role, users[i].scope, DEMO_PASSWORD,
-		                        users[i].inst ? inst_ids[users[i].inst - 1] : 0, 0, users[i].pii};
+		                        users[i].inst ? inst_ids[users[i].inst - 1] : 0,
+		                        !strcmp(users[i].role, "partner") ? partner : 0, users[i].pii};
 		if (user_create(d, NULL, now, &in, &id, &e) != 0) {
 			fprintf(stderr, "carewatch: demo user %s: %s\n", users[i].login, e.msg);
 			return -1;
@@ -230,6 +236,13 @@ int demo_load(db *d, FILE *out)
 	int nrep = demo_reports(d, inst_ids, now);
 	if (nrep < 0 || demo_persons(d, now, out) < 0)
 		return -1;
+	const char *divs[sizeof insts / sizeof insts[0]];
+	for (size_t i = 0; i < sizeof insts / sizeof insts[0]; i++)
+		divs[i] = insts[i].division;
+	if (demo_needs(d, inst_ids, divs, partner, now) != 0) {
+		fprintf(stderr, "carewatch: demo needs: %s\n", d->err);
+		return -1;
+	}
 	fprintf(out, "demo data: %zu institutions, %zu users, %d daily reports over %d days\n",
 	        sizeof insts / sizeof insts[0], sizeof users / sizeof users[0], nrep, DEMO_DAYS);
 print:

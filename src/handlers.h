@@ -48,6 +48,33 @@ int h_dispatch_export(struct req *r);
 /* survey.c */
 int h_surveys_list(struct req *r);
 int h_survey_targets(struct req *r);
+/* item.c */
+int h_items_list(struct req *r);
+/* difficulty.c */
+int h_difficulties_list(struct req *r);
+int h_difficulties_create(struct req *r);
+int h_difficulty_patch(struct req *r);
+/* need.c */
+int h_needs_list(struct req *r);
+int h_needs_create(struct req *r);
+int h_needs_summary(struct req *r);
+int h_need_get(struct req *r);
+int h_need_patch(struct req *r);
+/* need_export.c */
+int h_needs_export(struct req *r);
+/* partner.c */
+int h_partners_list(struct req *r);
+int h_partners_create(struct req *r);
+int h_partner_get(struct req *r);
+int h_offers_list(struct req *r);
+int h_offers_create(struct req *r);
+int h_offer_patch(struct req *r);
+/* matching.c */
+int h_matching_proposals(struct req *r);
+/* pledge.c */
+int h_pledges_list(struct req *r);
+int h_pledges_create(struct req *r);
+int h_pledge_patch(struct req *r);
 /* person.c */
 int h_persons_list(struct req *r);
 int h_persons_create(struct req *r);

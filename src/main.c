@@ -59,6 +59,10 @@ static const struct cli_cmd commands[] = {
 	{"export reports", cmd_export_dispatch, "template,period,format,out,scope", "",
 	 "export reports --db PATH --template CODE --period YYYY-MM-DD --format csv|xlsx --out FILE [--scope CODE]",
 	 "Writes the raw reports of a period, one row per institution, every field."},
+	{"export needs", cmd_export_needs, "format,out,scope", "detail",
+	 "export needs --db PATH --format csv|xlsx --out FILE [--scope CODE] [--detail]",
+	 "Writes the needs list (紧急药品物资需求清单) inside CODE: requested, pledged, in transit, received and\n"
+	 "outstanding by sub-division and item, or one row per need with --detail."},
 	{"import persons", cmd_import_persons, "", "skip-invalid,dry-run",
 	 "import persons --db PATH FILE [--skip-invalid] [--dry-run]",
 	 "Imports vulnerable people (特殊服务对象) from CSV (UTF-8 or GB18030): 姓名, 公民身份号码, 对象类别,\n"

@@ -1,5 +1,6 @@
 /* report.c — checking, storing and reviewing reports. */
 #include "report.h"
+#include "need.h"
 #include "audit.h"
 #include "buf.h"
 #include "clock.h"
@@ -443,6 +444,11 @@ static int save_txn(db *d, void *vc)
 		rc = rollup_apply(d, s->rollup_batch, s->t, s->period, division, json_object_get(old, "values"), od, old_on_time, -1);
 		json_decref(od);
 	}
+	/* needs proposed from stock under its days-of-supply threshold: rows of
+	 * the institution only, before the shared rows; audited after them */
+	json_t *proposed = json_array();
+	if (rc == 0 && s->submit && json_array_size(json_object_get(derived, "low")))
+		rc = need_propose_from_report(d, s->institution_id, division, s->period, derived, s->now, proposed);
 	if (rc == 0 && s->submit)
 		rc = rollup_apply(d, s->rollup_batch, s->t, s->period, division, s->values, derived, on_time, 1);
 	json_decref(derived);
@@ -458,6 +464,13 @@ static int save_txn(db *d, void *vc)
 			rc = audit_write_id(d, s->u, s->now, action, "report", id, division, NULL, after);
 		json_decref(after);
 	}
+	if (rc == 0 && json_array_size(proposed)) {
+		if (s->audit_later)
+			json_array_extend(s->audit_later, proposed);
+		else
+			rc = audit_write_many(d, s->u, s->now, proposed);
+	}
+	json_decref(proposed);
 	json_decref(old);
 	s->report_id = id;
 	return rc;

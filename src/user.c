@@ -1,5 +1,6 @@
 /* user.c — user accounts: rules, the /api/v1/users handlers. */
 #include "user.h"
+#include "need.h"
 #include "audit.h"
 #include "division.h"
 #include "http.h"
@@ -124,6 +125,24 @@ static int create_check(db *d, struct create_ctx *c, char *scope)
 		}
 		if (rc != DB_ROW)
 			return rc;
+	}
+	/* a partner user belongs to an organisation that exists, inside its area */
+	if (role == ROLE_PARTNER) {
+		char pdiv[SCOPE_MAX] = "";
+		rc = in->partner_id > 0 ? partner_exists(d, in->partner_id, pdiv) : DB_DONE;
+		if (rc == DB_DONE) {
+			err_set(c->e, 422, "invalid_partner", "partner_id", "合作组织不存在（请先登记组织并指定其编号）");
+			return DB_APP;
+		}
+		if (rc != DB_ROW)
+			return rc;
+		if (!scope_contains(pdiv, scope)) {
+			err_set(c->e, 422, "scope_exceeded", "scope", "合作组织用户的范围须在该组织的服务区域内");
+			return DB_APP;
+		}
+	} else if (in->partner_id) {
+		err_set(c->e, 422, "invalid_partner", "partner_id", "只有合作组织用户可以指定所属组织");
+		return DB_APP;
 	}
 	return 0;
 }

@@ -11,7 +11,8 @@ import { startServer, sql, newUscc, newCid, ROOT } from '../lib/server.mjs';
 
 const CAP = { CAP_LOGIN: 'login', CAP_USERS: 'users', CAP_INST_READ: 'institutions.read', CAP_INST_WRITE: 'institutions.write',
   CAP_EXPORT: 'export', CAP_REPORT_SUBMIT: 'reports.submit', CAP_REPORT_READ: 'reports.read', CAP_REPORT_REVIEW: 'reports.review',
-  CAP_AUDIT: 'audit', CAP_TEMPLATE: 'templates', CAP_PERSON_READ: 'persons.read', CAP_PERSON_WRITE: 'persons.write' };
+  CAP_AUDIT: 'audit', CAP_TEMPLATE: 'templates', CAP_NEED_READ: 'needs.read', CAP_NEED_WRITE: 'needs.write', CAP_MATCH: 'matching',
+  CAP_OFFER: 'offers', CAP_PERSON_READ: 'persons.read', CAP_PERSON_WRITE: 'persons.write' };
 const ROLES = ['admin', 'mz.jiangan', 'leader', 'jg.dazhi', 'cun.dazhi', 'ngo.hubei'];
 const SECRET = '洪山区保密测试院'; // an institution outside 江岸 (and outside 大智's own)
 const T = 'elderly-daily-2022';
@@ -59,6 +60,31 @@ const MATRIX = {
   'POST /api/v1/surveys/{code}/targets': { in: { code: () => 'medical-survey-2022', body: () => ({ division: '420102' }) }, out: { code: () => 'medical-survey-2022', body: () => ({ division: '420111' }) } },
   'GET /api/v1/exports/{kind}': { in: { kind: () => 'missing', q: `?template=${T}&period=${DAY}&format=csv` }, out: { kind: () => 'missing', q: `?template=${T}&period=${DAY}&format=csv&division=420111` } },
   'GET /api/v1/audit': { in: { q: '' }, out: { q: '?division=420111' } },
+  // needs and matching: the out-of-scope need, offer and pledge are in Beijing (a Hubei partner may see 洪山)
+  'GET /api/v1/items': { in: {} },
+  'GET /api/v1/difficulties': { deny: ['ngo.hubei'], in: { q: '' }, out: { q: '?division=420111' } },
+  'POST /api/v1/difficulties': { in: { body: () => ({ institution_id: ctx.instIn, category: 'staff', text: '矩阵测试问题' }) },
+    out: { body: () => ({ institution_id: ctx.instOut, category: 'staff', text: '矩阵越权问题' }) } },
+  'PATCH /api/v1/difficulties/{id}': { in: { id: () => ctx.diffIn, body: () => ({ text: '矩阵修改问题' }) }, out: { id: () => ctx.diffOut, body: () => ({ text: '越权修改' }) } },
+  'GET /api/v1/needs': { in: { q: '' }, out: { q: '?division=420111' } },
+  'POST /api/v1/needs': { in: { body: () => ({ institution_id: ctx.instIn, item: 'antipyretic', quantity: 5, urgency: 'high', needed_by: '2026-12-31' }) },
+    out: { body: () => ({ institution_id: ctx.instOut, item: 'antipyretic', quantity: 5, urgency: 'high', needed_by: '2026-12-31' }) } },
+  'GET /api/v1/needs/summary': { in: { q: '' }, out: { q: '?division=420111' } },
+  'GET /api/v1/needs/export': { in: { q: '?format=csv' }, out: { q: '?format=csv&division=420111' } },
+  'GET /api/v1/needs/{id}': { in: { id: () => ctx.needIn }, out: { id: () => ctx.needOut } },
+  'PATCH /api/v1/needs/{id}': { in: { id: () => ctx.needIn, body: () => ({ note: '矩阵备注' }) }, out: { id: () => ctx.needOut, body: () => ({ note: '越权' }) } },
+  'GET /api/v1/partners': { deny: ['jg.dazhi'], in: {} },
+  'POST /api/v1/partners': { in: { body: () => ({ name: '矩阵志愿队' + Math.random().toString(36).slice(2, 8), kind: 'volunteer', division_code: '420102' }) },
+    out: { body: () => ({ name: '越权志愿队' + Math.random().toString(36).slice(2, 8), kind: 'volunteer', division_code: '420111' }) } },
+  'GET /api/v1/partners/{id}': { deny: ['jg.dazhi'], in: { id: () => ctx.partnerIn }, out: { id: () => ctx.partnerOut } },
+  'GET /api/v1/offers': { deny: ['jg.dazhi'], in: {} },
+  'POST /api/v1/offers': { deny: ['leader', 'jg.dazhi'], in: { body: () => ({ partner_id: ctx.partnerIn, item: 'antipyretic', quantity: 10, division_code: '420102', available_from: '2026-12-01' }) },
+    out: { body: () => ({ partner_id: ctx.partnerOut, item: 'antipyretic', quantity: 10, division_code: '110105', available_from: '2026-12-01' }) } },
+  'PATCH /api/v1/offers/{id}': { deny: ['leader', 'jg.dazhi'], in: { id: () => ctx.offerIn, body: () => ({ note: '矩阵备注' }) }, out: { id: () => ctx.offerOut, body: () => ({ note: '越权' }) } },
+  'POST /api/v1/matching/proposals': { in: { body: () => ({ division: '420102' }) }, out: { body: () => ({ division: '420111' }) } },
+  'GET /api/v1/pledges': { in: { q: '' }, out: { q: '?division=420111' } },
+  'POST /api/v1/pledges': { in: { body: () => ({ need_id: ctx.needIn, offer_id: ctx.offerIn, quantity: 1 }) }, out: { body: () => ({ need_id: ctx.needOut, offer_id: ctx.offerOut, quantity: 1 }) } },
+  'PATCH /api/v1/pledges/{id}': { deny: ['leader'], in: { id: () => ctx.pledgeIn, body: () => ({ status: 'cancelled' }) }, out: { id: () => ctx.pledgeOut, body: () => ({ status: 'cancelled' }) } },
   'GET /api/v1/persons': { in: { q: '' }, out: { q: '?division=420111' } },
   'POST /api/v1/persons': { in: { body: () => ({ name: '矩阵对象', citizen_id: newCid('19400101'), categories: ['isolated_elderly'], division_code: '420102002' }) },
     out: { body: () => ({ name: '矩阵越权对象', citizen_id: newCid('19400101'), categories: ['isolated_elderly'], division_code: '420111001' }) } },
@@ -95,6 +121,19 @@ before(async () => {
     instIn: dazhi, instOut: secret.body.id,
     userIn: users.find((u) => u.login === 'jg.dazhi').id, userOut: users.find((u) => u.login === 'mz.hongshan').id,
   };
+  // needs and matching: objects inside 江岸 (and Hubei), and outside in Beijing
+  const beijing = (await admin.get('/api/v1/institutions?division=110105')).body.items[0].id;
+  const post = async (p, b) => { const r = await admin.post(p, b); assert.equal(r.status, 201, `${p}: ${JSON.stringify(r.body)}`); return r.body.id; };
+  ctx.needIn = await post('/api/v1/needs', { institution_id: ctx.instIn, item: 'antipyretic', quantity: 100, urgency: 'urgent', needed_by: '2026-12-31' });
+  ctx.needOut = await post('/api/v1/needs', { institution_id: beijing, item: 'antipyretic', quantity: 100, urgency: 'urgent', needed_by: '2026-12-31' });
+  ctx.diffIn = await post('/api/v1/difficulties', { institution_id: ctx.instIn, category: 'drugs', text: '矩阵：药品紧张' });
+  ctx.diffOut = await post('/api/v1/difficulties', { institution_id: ctx.instOut, category: 'drugs', text: '矩阵：越权药品紧张' });
+  ctx.partnerIn = (await admin.get('/api/v1/partners')).body.items.find((p) => p.name === '湖北省慈善总会').id;
+  ctx.partnerOut = await post('/api/v1/partners', { name: '北京矩阵志愿队', kind: 'volunteer', division_code: '11' });
+  ctx.offerIn = await post('/api/v1/offers', { partner_id: ctx.partnerIn, item: 'antipyretic', quantity: 100, division_code: '4201', available_from: '2022-12-01' });
+  ctx.offerOut = await post('/api/v1/offers', { partner_id: ctx.partnerOut, item: 'antipyretic', quantity: 100, division_code: '110105', available_from: '2022-12-01' });
+  ctx.pledgeIn = await post('/api/v1/pledges', { need_id: ctx.needIn, offer_id: ctx.offerIn, quantity: 1 });
+  ctx.pledgeOut = await post('/api/v1/pledges', { need_id: ctx.needOut, offer_id: ctx.offerOut, quantity: 1 });
   // reports to look at, in and out of scope
   const v = { residents_present: 10, staff_on_duty: 3, closed_management: false, new_infected: 0, currently_infected: 0, severe_cases: 0 };
   for (const inst of [ctx.instIn, ctx.instOut])
