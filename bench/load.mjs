@@ -14,9 +14,10 @@
 //
 //   node bench/load.mjs [--institutions 45000] [--days 7] [--connections 2000]
 //        [--seconds 60] [--writes 2] [--peak-seconds 600] [--threads 32]
+//        [--keep FILE] (copy the generated data set to FILE) [--reuse FILE] (start from a copy of it)
 // Prints figures; asserts nothing about time. Exits 1 if any request failed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
@@ -39,7 +40,12 @@ const srv = await startServer({ demo: false, threads: THREADS, env: { CAREWATCH_
 const counties = sql(srv.db, 'SELECT code FROM divisions WHERE level = 3 ORDER BY code').split('\n');
 console.log(`carewatch load test: ${N} institutions over ${counties.length} counties, ${D} days of reports on SQLite; ` +
   `server threads ${THREADS}; ${new Date().toISOString()}; load average ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}`);
-{
+const reuse = arg('reuse', ''), keep = arg('keep', '');
+if (reuse) {
+  await srv.stop();
+  copyFileSync(reuse, srv.db);
+  Object.assign(srv, await restart(srv.db));
+} else {
   let csv = '机构名称,统一社会信用代码,机构类型,举办性质,行政区划代码,床位数,联系电话\n';
   for (let i = 0; i < N; i++) {
     const c = counties[i % counties.length];
@@ -53,7 +59,17 @@ console.log(`carewatch load test: ${N} institutions over ${counties.length} coun
     writeFileSync(path.join(work, 'day.csv'), rows.join('\n') + '\n');
     execFileSync(BIN, ['import', 'reports', '--db', srv.db, '--template', T, path.join(work, 'day.csv')]);
   }
-  console.log(`  data set ready: ${sql(srv.db, 'SELECT COUNT(*) FROM institutions')} institutions, ${sql(srv.db, 'SELECT COUNT(*) FROM reports')} reports`);
+  if (keep) sql(srv.db, `VACUUM INTO '${keep}'`);
+}
+console.log(`  data set ready: ${sql(srv.db, 'SELECT COUNT(*) FROM institutions')} institutions, ${sql(srv.db, 'SELECT COUNT(*) FROM reports')} reports`);
+
+/* Starts a server on an existing database file (for --reuse). */
+async function restart(db) {
+  const { spawn } = await import('node:child_process');
+  const proc = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--threads', String(THREADS)],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CAREWATCH_LOG_LEVEL: 'warn', CAREWATCH_CONN_LIMIT: String(Math.max(4096, C + 512)) } });
+  const port = await new Promise((res) => { let out = ''; proc.stdout.on('data', (d) => { out += d; const m = out.match(/:(\d+)\n/); if (m) res(Number(m[1])); }); });
+  return { proc, port, base: `http://127.0.0.1:${port}`, async stop() { proc.kill('SIGTERM'); await new Promise((r) => proc.on('exit', r)); } };
 }
 cli(['user', 'add', '--db', srv.db, '--login', 'load', '--role', 'admin', '--scope', ''], { input: 'Load2026pass\n' });
 const token = cli(['token', 'create', '--db', srv.db, '--login', 'load', '--label', 'load']).stdout.trim().split(/\s+/).at(-1);
@@ -79,8 +95,15 @@ const token = cli(['token', 'create', '--db', srv.db, '--login', 'load', '--labe
   console.log(`  mixed load, ${C} keep-alive connections, ${S} s, ${W} in 10 requests a submission: ` +
     `${w.requests.toLocaleString('en')} requests (${Math.round(w.requests / w.seconds).toLocaleString('en')}/s, ${w.writes.toLocaleString('en')} submissions), ` +
     `p50 ${ms(w.p50)}, p99 ${ms(w.p99)}, max ${ms(w.max)}; errors: ${w.non2xx} non-2xx, ${sockErr} socket (connect ${w.connect}, read ${w.read}, write ${w.write}, timeout ${w.timeout})`);
-  const rows = Number(sql(srv.db, `SELECT COUNT(*) FROM reports WHERE template_code = '${T}'`));
-  const rolled = Number(sql(srv.db, `SELECT SUM(n_reports) FROM rollups WHERE template_code = '${T}' AND division_code = ''`));
+  // requests wrk gave up on may still be finishing: wait until nothing changes, then read both in one snapshot
+  let rows = -1, rolled = -2, prev = '';
+  for (let i = 0; i < 60; i++) {
+    const now = sql(srv.db, `SELECT (SELECT COUNT(*) FROM reports WHERE template_code = '${T}'), (SELECT SUM(n_reports) FROM rollups WHERE template_code = '${T}' AND division_code = '')`);
+    [rows, rolled] = now.split('|').map(Number);
+    if (now === prev) break;
+    prev = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   console.log(`  after the load: ${rows} reports, national roll-ups count ${rolled}${rows === rolled ? ' (equal)' : ' — MISMATCH'}`);
   if (rows !== rolled) failed++;
 }
@@ -126,4 +149,5 @@ const hwm = Number(execFileSync('cat', [`/proc/${srv.proc.pid}/status`], { encod
 console.log(`  server peak RSS ${(hwm / 1024).toFixed(0)} MB`);
 await srv.stop();
 rmSync(work, { recursive: true, force: true });
+if (reuse) rmSync(path.dirname(srv.db), { recursive: true, force: true });
 process.exit(failed ? 1 : 0);

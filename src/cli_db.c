@@ -1,5 +1,6 @@
 /* cli_db.c — init, serve, backup, audit verify, import divisions. */
 #include "audit.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
@@ -100,7 +101,12 @@ int cmd_serve(struct cli *c)
 			log_msg(LOG_WARN, "no personal-data key (key_file): the people registry answers 503 pii_key_unavailable");
 	}
 	db_close(d);
-	return rc ? rc : http_serve();
+	if (rc)
+		return rc;
+	checkpointer_start();
+	rc = http_serve();
+	checkpointer_stop();
+	return rc;
 }
 
 int cmd_backup(struct cli *c)

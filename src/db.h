@@ -98,6 +98,12 @@ db *db_open(const char *uri, char *err, size_t errlen);
 void db_close(db *d);
 int db_is_pg_uri(const char *uri);
 
+/* The in-process SQLite writer lock every write transaction of this process
+ * takes (db_txn.c); held, no writer of this process is between BEGIN and
+ * COMMIT. For the WAL checkpointer (checkpoint.c). */
+void db_writer_lock(void);
+void db_writer_unlock(void);
+
 /* Returns the calling thread's connection to cfg.db, opening it on first use
  * (one connection per worker thread). NULL if it cannot be opened. */
 db *db_thread(void);

@@ -20,6 +20,8 @@ struct db_stmt {
 	int64_t changes;
 };
 
+extern int db_sqlite_autocheckpoint; /* checkpoint.c: 0 while its thread checkpoints */
+
 static int map_rc(db *d, int rc)
 {
 	sqlite3 *h = d->impl;
@@ -90,6 +92,8 @@ static int lite_open(db *d, const char *uri)
 	                  "PRAGMA foreign_keys=ON;"
 	                  "PRAGMA temp_store=MEMORY;",
 	                  NULL, NULL, NULL);
+	if (rc == SQLITE_OK && !db_sqlite_autocheckpoint)
+		rc = sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		int r = map_rc(d, rc);
 		snprintf(d->err, sizeof d->err, "%s: %s", uri, sqlite3_errmsg(h));

@@ -41,6 +41,16 @@ static void writer_unlock(db *d, int write)
 }
 
 /* One attempt: begin, fn, commit (or roll back). */
+void db_writer_lock(void)
+{
+	pthread_mutex_lock(&sqlite_writer);
+}
+
+void db_writer_unlock(void)
+{
+	pthread_mutex_unlock(&sqlite_writer);
+}
+
 static int txn_once(db *d, int write, db_txn_fn fn, void *ctx)
 {
 	writer_lock(d, write);
