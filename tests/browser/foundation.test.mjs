@@ -63,7 +63,7 @@ test('the menu follows the role, and a reporter cannot edit', async () => {
   const { context, page, problems } = await watchedPage(browser, { viewport: { width: 1280, height: 900 } });
   await login(page, 'jg.dazhi');
   const links = await page.locator('nav.side a').allTextContents();
-  assert.deepEqual(links.map((s) => s.trim()), ['首页', '每日填报', '机构底数']);
+  assert.deepEqual(links.map((s) => s.trim()), ['首页', '每日填报', '需求清单', '机构底数']);
   await page.click('nav.side a[href="#/institutions"]');
   await page.waitForSelector('table.list tbody tr');
   assert.equal(await page.locator('table.list tbody tr').count(), 1);

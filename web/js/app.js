@@ -16,6 +16,9 @@ document.addEventListener('alpine:init', function () {
     { page: 'home', key: 'menu.home', cap: null },
     { page: 'report', key: 'menu.report', cap: 'reports.submit' },
     { page: 'dashboard', key: 'menu.dashboard', cap: 'reports.read', notRole: 'reporter' },
+    { page: 'needs', key: 'menu.needs', cap: 'needs.read', notRole: 'partner' },
+    { page: 'matching', key: 'menu.matching', cap: 'matching' },
+    { page: 'partner', key: 'menu.partner', cap: 'offers' },
     { page: 'institutions', key: 'menu.institutions', cap: 'institutions.read' },
     { page: 'visits', key: 'menu.visits', cap: 'persons.read' },
     { page: 'people', key: 'menu.people', cap: 'persons.read' },
@@ -38,6 +41,9 @@ document.addEventListener('alpine:init', function () {
     if (parts[0] === 'coverage') return { page: 'coverage', id: 0 };
     if (parts[0] === 'report') return { page: 'report', id: Number(parts[1] || 0) };
     if (parts[0] === 'dashboard') return { page: 'dashboard', id: 0 };
+    if (parts[0] === 'needs') return { page: 'needs', id: 0 };
+    if (parts[0] === 'matching') return { page: 'matching', id: 0 };
+    if (parts[0] === 'partner') return { page: 'partner', id: 0 };
     return { page: 'home', id: 0 };
   }
 
