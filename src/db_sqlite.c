@@ -26,7 +26,8 @@ extern int db_sqlite_autocheckpoint; /* checkpoint.c: 0 while its thread checkpo
 static int map_rc(db *d, int rc)
 {
 	sqlite3 *h = d->impl;
-	if (h)
+	int ok = (rc & 0xff) == SQLITE_OK || (rc & 0xff) == SQLITE_ROW || (rc & 0xff) == SQLITE_DONE;
+	if (h && !ok) /* only failures have a message worth keeping (this runs on every bind and step) */
 		snprintf(d->err, sizeof d->err, "%s", sqlite3_errmsg(h));
 	switch (rc & 0xff) {
 	case SQLITE_OK:
