@@ -34,7 +34,7 @@ ASSET_FILES := $(sort $(shell find web -type f 2>/dev/null)) $(sort $(wildcard s
                $(sort $(wildcard templates/*.json)) $(sort $(wildcard data/*.json)) docs/openapi.json
 ASSET_ARGS := $(foreach f,$(ASSET_FILES),$(f)=$(f)) $(VENDOR)
 
-.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench bench-matching fuzz fuzz-build crash faults fuzz-long load
+.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench bench-matching bench-persons fuzz fuzz-build crash faults fuzz-long load
 all: $(BUILD)/carewatch
 
 $(BUILD)/.dir:
@@ -120,6 +120,11 @@ bench: all
 MATCH_ARGS ?=
 bench-matching: all
 	node bench/matching.mjs $(MATCH_ARGS)
+
+# people at home: make bench-persons [PERSONS_ARGS="--persons 1000000 --import 200000"]
+PERSONS_ARGS ?=
+bench-persons: all
+	node bench/persons.mjs $(PERSONS_ARGS)
 
 # the load test (reliability): 2,000 keep-alive connections mixing reads and
 # submissions, then the deadline peak: make load [LOAD_ARGS="--seconds 60"]

@@ -97,7 +97,7 @@ int demo_persons(db *d, int64_t now, FILE *out)
 		int64_t id = 0;
 		int rc = db_begin(d, 1);
 		if (rc == 0)
-			rc = person_check(d, NULL, o, clock_local_ymd(now), errs, &ci);
+			rc = person_check(d, NULL, o, clock_local_ymd(now), errs, &ci, NULL);
 		if (rc == 0 && json_array_size(errs))
 			rc = DB_APP;
 		if (rc == 0)

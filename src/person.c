@@ -249,7 +249,8 @@ static int phone_ok(const char *s)
 	return digits >= 7;
 }
 
-int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci)
+int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci,
+                 json_t *towns)
 {
 	json_t *cats = json_object_get(obj, "categories");
 	if (cats) {
@@ -284,8 +285,15 @@ int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *er
 		add(errs, "name", "required", "姓名为必填项");
 	const char *div = jstr(obj, "division_code");
 	if (div) {
-		int level = 0;
-		int rc = code_shape_ok(div) && *div ? division_exists(d, div, &level) : DB_DONE;
+		int level = 0, rc;
+		if (towns && json_object_get(towns, div)) {
+			rc = DB_ROW;
+			level = 4;
+		} else {
+			rc = code_shape_ok(div) && *div ? division_exists(d, div, &level) : DB_DONE;
+			if (towns && rc == DB_ROW && level == 4)
+				json_object_set_new(towns, div, json_true());
+		}
 		if (rc == DB_DONE)
 			add(errs, "division_code", "unknown_division", "行政区划代码不存在");
 		else if (rc != DB_ROW)
@@ -630,7 +638,7 @@ static int create_txn(db *d, void *vc)
 	struct create_ctx *c = vc;
 	struct cid_info ci;
 	json_array_clear(c->errs);
-	int rc = person_check(d, &c->r->user, c->r->json, clock_local_ymd(c->r->now), c->errs, &ci);
+	int rc = person_check(d, &c->r->user, c->r->json, clock_local_ymd(c->r->now), c->errs, &ci, NULL);
 	if (rc != 0)
 		return rc;
 	if (json_array_size(c->errs))
@@ -712,7 +720,7 @@ static int patch_txn(db *d, void *vc)
 	const char *k;
 	json_t *v;
 	json_object_foreach(r->json, k, v) json_object_set(m, k, v);
-	rc = person_check(d, &r->user, m, clock_local_ymd(r->now), c->errs, &ci);
+	rc = person_check(d, &r->user, m, clock_local_ymd(r->now), c->errs, &ci, NULL);
 	if (rc == 0 && json_array_size(c->errs))
 		rc = DB_APP;
 	const char *new_phone = jstr(r->json, "phone");

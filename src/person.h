@@ -61,8 +61,11 @@ int person_age(const char *birth_date, int today);
 /* Checks a create (existing: NULL) or a merged patch body that passed the
  * JSON spec: categories, GB 11643 citizen ID (birth date and sex derived into
  * ci), a real township in the user's scope, phone, responsible worker. Problems
- * are appended to errs as {field, code, message}. 0 or a DB_* error. */
-int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci);
+ * are appended to errs as {field, code, message}. towns, when not NULL, is a
+ * JSON object used as a set of township codes already found real (an import
+ * asks the database once per township, not once per row). 0 or a DB_* error. */
+int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci,
+                 json_t *towns);
 
 /* Inserts a checked person inside the caller's write transaction, with an
  * audit row (or, with audit_later, appends the audit row there for

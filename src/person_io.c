@@ -120,6 +120,7 @@ struct import_ctx {
 	int skip_invalid, dry_run;
 	struct person_import_result *res;
 	json_t *later;
+	json_t *towns; /* townships found real in this import */
 };
 
 static int import_txn(db *d, void *vc)
@@ -138,7 +139,7 @@ static int import_txn(db *d, void *vc)
 		json_t *errs = bad ? json_array() : jspec_check(o, person_spec, 0);
 		if (!errs) {
 			errs = json_array();
-			int rc = person_check(d, c->u, o, today, errs, &ci);
+			int rc = person_check(d, c->u, o, today, errs, &ci, c->towns);
 			if (rc != 0) {
 				json_decref(errs);
 				json_decref(o);
@@ -165,6 +166,12 @@ static int import_txn(db *d, void *vc)
 		if (rc != 0)
 			return rc;
 		res->imported++;
+		/* audit rows go out in chunks: memory stays flat however long the file */
+		if (json_array_size(c->later) >= 4096) {
+			if ((rc = audit_write_many(d, c->u, c->now, c->later)) != 0)
+				return rc;
+			json_array_clear(c->later);
+		}
 	}
 	if (c->dry_run || (res->rejected && !c->skip_invalid))
 		return DB_APP;
@@ -209,9 +216,16 @@ int person_import_csv(db *d, const struct user *u, int64_t now, const char *data
 		goto cleanup;
 	}
 	res->rows = (int)t.nrows - 1;
-	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, json_array()};
+	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, json_array(), json_object()};
+	/* one transaction holds every row: on SQLite give it room in memory rather
+	 * than spilling pages to the WAL half way (back to the default after) */
+	if (d->engine == DB_SQLITE)
+		db_exec(d, "PRAGMA cache_size = -262144");
 	int r = db_txn(d, 1, import_txn, &c);
+	if (d->engine == DB_SQLITE)
+		db_exec(d, "PRAGMA cache_size = -2000");
 	json_decref(c.later);
+	json_decref(c.towns);
 	if (r != 0 && r != DB_APP) {
 		err_db(e, r);
 		goto cleanup;
