@@ -34,7 +34,7 @@ ASSET_FILES := $(sort $(shell find web -type f 2>/dev/null)) $(sort $(wildcard s
                $(sort $(wildcard templates/*.json)) $(sort $(wildcard data/*.json)) docs/openapi.json
 ASSET_ARGS := $(foreach f,$(ASSET_FILES),$(f)=$(f)) $(VENDOR)
 
-.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench bench-persons fuzz fuzz-build crash faults fuzz-long load
+.PHONY: all clean test test-unit test-api test-browser sanitize demo deps bench bench-matching bench-persons fuzz fuzz-build crash faults fuzz-long load
 all: $(BUILD)/carewatch
 
 $(BUILD)/.dir:
@@ -114,6 +114,12 @@ clean:
 BENCH_ARGS ?=
 bench: all
 	node bench/dispatch.mjs $(BENCH_ARGS)
+
+# matching 45,000 institutions' needs against 5,000 offers nationwide, on SQLite
+# and PostgreSQL: make bench-matching [MATCH_ARGS="--institutions 45000 --offers 5000"]
+MATCH_ARGS ?=
+bench-matching: all
+	node bench/matching.mjs $(MATCH_ARGS)
 
 # people at home: make bench-persons [PERSONS_ARGS="--persons 1000000 --import 200000"]
 PERSONS_ARGS ?=

@@ -1,7 +1,8 @@
 /* db_sqlite.c — the SQLite implementation of the db interface.
  *
  * Each connection: WAL journal, synchronous=FULL (a commit is on disk before it
- * is acknowledged), foreign keys on, a busy timeout. Placeholders $1..$n are
+ * is acknowledged), foreign keys on, a busy timeout, reads through a 1 GB
+ * memory map, a 16 MB page cache. Placeholders $1..$n are
  * bound by name, mapped once at prepare time.
  */
 #include "db.h"
@@ -91,10 +92,17 @@ static int lite_open(db *d, const char *uri)
 	                  "PRAGMA journal_mode=WAL;"
 	                  "PRAGMA synchronous=FULL;"
 	                  "PRAGMA foreign_keys=ON;"
-	                  "PRAGMA temp_store=MEMORY;",
+	                  "PRAGMA temp_store=MEMORY;"
+	                  /* pages read through a shared memory map instead of a
+	                   * copy per read; a bigger private cache for the pages a
+	                   * transaction writes (bulk imports touch many) */
+	                  "PRAGMA mmap_size=1073741824;"
+	                  "PRAGMA cache_size=-16384;",
 	                  NULL, NULL, NULL);
 	if (rc == SQLITE_OK && !db_sqlite_autocheckpoint)
 		rc = sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK && sqlite3_db_readonly(h, "main") == 1)
+		d->reopen = 1; /* the file is read-only now: used for one request only (db_thread_release) */
 	if (rc != SQLITE_OK) {
 		int r = map_rc(d, rc);
 		snprintf(d->err, sizeof d->err, "%s: %s", uri, sqlite3_errmsg(h));

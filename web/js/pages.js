@@ -233,7 +233,7 @@ document.addEventListener('alpine:init', function () {
   Alpine.data('userAdmin', function () {
     return {
       items: [], total: 0, error: '', message: '', errors: {}, busy: false, showForm: false,
-      form: { login: '', name: '', role: 'official', scope: '', institution_id: '', pii: false, password: '' },
+      form: { login: '', name: '', role: 'official', scope: '', institution_id: '', partner_id: '', pii: false, password: '' },
       get roles() { return options('role'); },
       async init() { this.form.scope = user().scope; await this.load(); },
       async load() {
@@ -256,6 +256,7 @@ document.addEventListener('alpine:init', function () {
         const b = { login: this.form.login, name: this.form.name, role: this.form.role, password: this.form.password, pii: this.form.pii };
         if (this.form.role === 'reporter') b.institution_id = Number(this.form.institution_id) || 0;
         else b.scope = this.form.scope;
+        if (this.form.role === 'partner') b.partner_id = Number(this.form.partner_id) || null;
         try {
           await api.post('/api/v1/users', b);
           this.form.login = this.form.name = this.form.password = '';
