@@ -45,9 +45,15 @@ static void checkpoint(db *d)
 	db_writer_unlock();
 }
 
+/* Each round opens its own connection and closes it: a connection kept open
+ * since the file was read-only would stay read-only, and keep the file's
+ * shared memory read-only for every connection of the process after the file
+ * is fixed. */
 static void *loop(void *arg)
 {
 	db *d = arg;
+	char err[512];
+	db_close(d); /* opened by checkpointer_start only to prove the file opens */
 	pthread_mutex_lock(&mu);
 	while (!stopping) {
 		struct timespec until;
@@ -59,11 +65,13 @@ static void *loop(void *arg)
 		}
 		pthread_cond_timedwait(&cv, &mu, &until);
 		pthread_mutex_unlock(&mu);
-		checkpoint(d);
+		d = db_open(cfg.db, err, sizeof err);
+		if (d)
+			checkpoint(d);
+		db_close(d);
 		pthread_mutex_lock(&mu);
 	}
 	pthread_mutex_unlock(&mu);
-	db_close(d);
 	return NULL;
 }
 

@@ -86,6 +86,16 @@ db *db_thread(void)
 	return d;
 }
 
+void db_thread_release(void)
+{
+	pthread_once(&thread_once, thread_key_init);
+	db *d = pthread_getspecific(thread_key);
+	if (d && d->reopen) {
+		db_close(d);
+		pthread_setspecific(thread_key, NULL);
+	}
+}
+
 void db_thread_close(void)
 {
 	pthread_once(&thread_once, thread_key_init);

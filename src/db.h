@@ -107,6 +107,12 @@ void db_writer_unlock(void);
 /* Returns the calling thread's connection to cfg.db, opening it on first use
  * (one connection per worker thread). NULL if it cannot be opened. */
 db *db_thread(void);
+/* At the end of a request: closes the calling thread's connection when the
+ * engine asked for a fresh one (d->reopen). SQLite shares a file's WAL index
+ * among the connections of a process, read-only while any connection opened
+ * on the read-only file lives; so such a connection never outlives its
+ * request, and writes resume as soon as the file is writable again. */
+void db_thread_release(void);
 /* Closes the calling thread's connection (at thread exit). */
 void db_thread_close(void);
 

@@ -101,6 +101,8 @@ static int lite_open(db *d, const char *uri)
 	                  NULL, NULL, NULL);
 	if (rc == SQLITE_OK && !db_sqlite_autocheckpoint)
 		rc = sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK && sqlite3_db_readonly(h, "main") == 1)
+		d->reopen = 1; /* the file is read-only now: used for one request only (db_thread_release) */
 	if (rc != SQLITE_OK) {
 		int r = map_rc(d, rc);
 		snprintf(d->err, sizeof d->err, "%s: %s", uri, sqlite3_errmsg(h));

@@ -371,6 +371,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		*con_cls = NULL;
 		__atomic_fetch_sub(&active_requests, 1, __ATOMIC_SEQ_CST);
 	}
+	db_thread_release();
 }
 
 static int parse_listen(const char *s, struct sockaddr_in *sa)
