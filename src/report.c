@@ -352,7 +352,7 @@ static int save_txn(db *d, void *vc)
 	const char *status = s->submit ? "submitted" : "draft";
 	if (s->submit && !first)
 		first = s->now;
-	int on_time = first && first <= report_deadline(s->t, s->period);
+	int on_time = first && first < report_deadline(s->t, s->period);
 	json_t *derived = NULL;
 	if (s->submit) {
 		derived = supply_derive(d, s->t, s->institution_id, s->period, s->values, &rc);

@@ -18,7 +18,8 @@ int report_check(const struct template *t, json_t *values, int submitting, json_
 /* Checks a period string for the template (daily: a real date; weekly: a
  * Monday; once: the campaign's opening date). 0 or -1. */
 int report_period_ok(const struct template *t, const char *period);
-/* Unix time of the period's deadline, and the last moment it stays open. */
+/* Unix time of the period's deadline (a report first submitted before it is on
+ * time; at or after it, late), and the last moment it stays open. */
 int64_t report_deadline(const struct template *t, const char *period);
 int64_t report_closes(const struct template *t, const char *period);
 

@@ -256,6 +256,38 @@ test('expected follows the registry: suspending, moving and retyping institution
   await check();
 });
 
+test('midnight in Asia/Shanghai, not UTC: a day opens at 00:00 Beijing time (16:00 UTC the day before) and closes exactly open_days later', async () => {
+  const D = '2023-01-05'; // its own days: nothing else reports here
+  const rep2 = rep;
+  srv.setClock(at(D, 0, 0) - 1); // 2023-01-04 23:59:59 in Shanghai (15:59:59 UTC)
+  const early = await rep2.put(path(dazhi, D), { status: 'submitted', values: good() });
+  assert.equal(early.status, 409, 'one second before midnight the day is not open');
+  assert.equal(early.body.error.code, 'period_not_open');
+  srv.setClock(at(D, 0, 0)); // 00:00:00 in Shanghai, still 01-04 in UTC
+  const first = await rep2.put(path(dazhi, D), { status: 'submitted', values: good() });
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  assert.equal(first.body.on_time, true);
+  // the deadline minute: 17:29:59 on time, 17:30:00 late (first submissions decide)
+  const other = others.find((o) => o.division_code.startsWith('420102'));
+  srv.setClock(at(D, 17, 30)); // 17:30:00
+  const late = await admin.put(path(other.id, D), { status: 'submitted', values: good() });
+  assert.equal(late.body.on_time, false);
+  const c = await admin.get(`/api/v1/completeness?template=${T}&period=${D}&division=420102`);
+  assert.equal(c.body.division.on_time, 1);
+  assert.equal(c.body.division.late, 1);
+  // the day before is still open to the reporter until open_days after its end, at Beijing midnight
+  const prev = '2023-01-04';
+  srv.setClock(at('2023-01-08', 0, 0) - 1); // 01-04 + 3 open days → closes at 01-08 00:00 Shanghai
+  const ok = await rep2.put(path(dazhi, prev), { status: 'submitted', values: good() });
+  assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  assert.equal(ok.body.on_time, false, 'after its deadline: late');
+  srv.setClock(at('2023-01-08', 0, 0));
+  const closed = await rep2.put(path(dazhi, prev), { status: 'submitted', values: good({ residents_present: 81, risk_green: 56 }) });
+  assert.equal(closed.status, 409);
+  assert.equal(closed.body.error.code, 'period_closed');
+  srv.setClock(at(DAY, 10));
+});
+
 test('a period closes for the reporter after open_days; officials can still correct', async () => {
   srv.setClock(at('2022-12-29', 23, 59)); // 12-25 + 3 open days → closes at the start of 12-29
   const late = await rep.put(path(dazhi), { status: 'submitted', values: good({ residents_present: 81, risk_green: 56 }) });
