@@ -1,7 +1,8 @@
 /* demo_needs.c — the needs part of the demo: the partner 湖北省慈善总会 (its
- * user is ngo.hubei), a few difficulties, needs, offers and two pledges (one
- * shipped). Everything in Wuhan and Xiaogan outside 洪山区, audited like the
- * API does; the pledge counters move by the database's triggers. */
+ * user is ngo.hubei), a few difficulties, needs (one proposed from low stock),
+ * offers and two pledges (one shipped). Everything in Wuhan and Xiaogan outside
+ * 洪山区, audited like the API does; the pledge counters move by the database's
+ * triggers. */
 #include "demo.h"
 #include "audit.h"
 #include "clock.h"
@@ -117,6 +118,23 @@ int demo_needs(db *d, const int64_t *inst_ids, const char *const *inst_divs, int
 			                                      "object_type", "need", "object_id", (json_int_t)need_ids[i],
 			                                      "division", div, "after", "ref", ref, "item", needs[i].item,
 			                                      "quantity", needs[i].quantity));
+	}
+	/* one proposal from low stock, for the reporter of 大智街敬老院 to confirm or dismiss */
+	if (rc == 0) {
+		const char *div = inst_divs[1];
+		date_add_days(today, 1, day);
+		rc = db_query_int64(d, &id,
+		                    "INSERT INTO needs(institution_id, division_code, item, quantity, urgency, needed_by, note, "
+		                    "state, source, source_period, created_by, created_at, updated_at) VALUES ($1, $2, "
+		                    "'mask_n95', 120, 'high', $3, '可保障天数 1.5 天，低于 3 天（系统根据日报库存生成）', "
+		                    "'proposed', 'supply', $4, 'system', $5, $5) RETURNING id",
+		                    "IttTI", inst_ids[1], div, day, today, now) == DB_ROW
+		         ? 0
+		         : DB_ERROR;
+		if (rc == 0)
+			json_array_append_new(rows, json_pack("{s:s,s:s,s:I,s:s,s:{s:s,s:i}}", "action", "need.propose",
+			                                      "object_type", "need", "object_id", (json_int_t)id, "division", div,
+			                                      "after", "item", "mask_n95", "quantity", 120));
 	}
 	for (size_t i = 0; rc == 0 && i < sizeof offers / sizeof offers[0]; i++) {
 		date_add_days(today, offers[i].from_days, day);

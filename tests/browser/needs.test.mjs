@@ -1,5 +1,5 @@
-// Needs and matching in a real browser: a reporter raises a need and a
-// difficulty on a phone; the official's needs board filters it, the matching
+// Needs and matching in a real browser: a reporter confirms a proposed need,
+// raises a need and a difficulty on a phone; the official's needs board filters it, the matching
 // screen proposes, one proposal is edited and confirmed, one rejected; the
 // partner portal shows its pledges to ship (and ships one) and a needs
 // summary of its area with no personal data; the dashboard shows needs tiles.
@@ -25,6 +25,12 @@ test('a reporter raises a need and a difficulty on a phone', async () => {
   await page.goto(srv.base + '/#/needs');
   await page.waitForSelector('button[name=new-need]');
   await page.waitForSelector('.needs-list tr');
+  // the demo's proposal from low stock: confirmed, it gets its reference
+  await page.waitForSelector('.proposals button[name=confirm]');
+  assert.match(await page.textContent('.proposals'), /N95口罩/);
+  await page.click('.proposals button[name=confirm]');
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('.proposals')).display === 'none');
+  assert.match(sql(srv.db, "SELECT ref || ' ' || state FROM needs WHERE item = 'mask_n95' AND source = 'supply'"), /^420102-\d{5} active$/);
   await page.click('button[name=new-need]');
   await page.selectOption('form[name=need-form] select[name=item]', 'goggles');
   await page.fill('form[name=need-form] input[name=quantity]', '0');
