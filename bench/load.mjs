@@ -13,8 +13,10 @@
 //      connections; p50/p99 and errors.
 //
 //   node bench/load.mjs [--institutions 45000] [--days 7] [--connections 2000]
-//        [--seconds 60] [--writes 2] [--peak-seconds 600] [--threads 32]
+//        [--seconds 60] [--writes 2] [--peak-seconds 600] [--threads 64]
 //        [--keep FILE] (copy the generated data set to FILE) [--reuse FILE] (start from a copy of it)
+//        [--timeout 30] (seconds wrk waits for an answer before counting an error, as a browser or
+//        nginx's proxy_read_timeout would — far longer than any answer should take)
 // Prints figures; asserts nothing about time. Exits 1 if any request failed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ import { startServer, cli, sql, usccWithCheck, BIN } from '../tests/lib/server.m
 const arg = (name, def) => { const i = process.argv.indexOf('--' + name); return i > 0 ? process.argv[i + 1] : def; };
 const N = Number(arg('institutions', 45000)), D = Number(arg('days', 7)), C = Number(arg('connections', 2000));
 const S = Number(arg('seconds', 60)), W = Number(arg('writes', 2)), PEAK = Number(arg('peak-seconds', 600));
-const THREADS = Number(arg('threads', 32));
+const THREADS = Number(arg('threads', 64)), TIMEOUT = Number(arg('timeout', 30));
 const T = 'elderly-daily-2022';
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
 const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1)) + ' ms';
@@ -85,7 +87,7 @@ const token = cli(['token', 'create', '--db', srv.db, '--login', 'load', '--labe
     `/api/v1/series?template=${T}&field=residents_present&division=&from=${dayOf(D)}&to=${today}`,
   ];
   const periods = Array.from({ length: D + 1 }, (_, k) => dayOf(k)).join(',');
-  const r = spawnSync('wrk', ['-t2', `-c${C}`, `-d${S}s`, '--timeout', '10s', '--latency', '-s', path.join(import.meta.dirname, 'mixed.lua'),
+  const r = spawnSync('wrk', ['-t2', `-c${C}`, `-d${S}s`, '--timeout', `${TIMEOUT}s`, '--latency', '-s', path.join(import.meta.dirname, 'mixed.lua'),
     srv.base, '--', token, T, String(N), String(W), '2', periods, ...reads], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = (r.stdout || '').match(/BENCH (.*)/);
   if (!line) { console.log(r.stdout, r.stderr); process.exit(1); }

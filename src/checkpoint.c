@@ -35,25 +35,27 @@ static int passive(db *d, int64_t *frames)
  * is long, a second pass runs under the writer lock: it copies only the
  * frames written since the first (a few milliseconds), and the next write
  * starts the WAL over. */
-static void checkpoint(db *d)
+static int checkpoint(db *d)
 {
 	int64_t frames = 0;
-	if (passive(d, &frames) != 0 || frames < RESTART_FRAMES)
-		return;
+	if (passive(d, &frames) != 0)
+		return -1;
+	if (frames < RESTART_FRAMES)
+		return 0;
 	db_writer_lock();
-	passive(d, &frames);
+	int rc = passive(d, &frames);
 	db_writer_unlock();
+	return rc;
 }
 
-/* Each round opens its own connection and closes it: a connection kept open
- * since the file was read-only would stay read-only, and keep the file's
- * shared memory read-only for every connection of the process after the file
- * is fixed. */
+/* A failed round closes the connection and the next opens a fresh one: a
+ * connection kept open since the file was read-only would stay read-only, and
+ * keep the file's shared memory read-only for every connection of the process
+ * after the file is fixed. */
 static void *loop(void *arg)
 {
 	db *d = arg;
 	char err[512];
-	db_close(d); /* opened by checkpointer_start only to prove the file opens */
 	pthread_mutex_lock(&mu);
 	while (!stopping) {
 		struct timespec until;
@@ -65,13 +67,17 @@ static void *loop(void *arg)
 		}
 		pthread_cond_timedwait(&cv, &mu, &until);
 		pthread_mutex_unlock(&mu);
-		d = db_open(cfg.db, err, sizeof err);
-		if (d)
-			checkpoint(d);
-		db_close(d);
+		if (!d)
+			d = db_open(cfg.db, err, sizeof err);
+		if (d && checkpoint(d) != 0) {
+			db_close(d);
+			d = NULL;
+		}
 		pthread_mutex_lock(&mu);
 	}
 	pthread_mutex_unlock(&mu);
+	if (d)
+		db_close(d);
 	return NULL;
 }
 

@@ -1,8 +1,7 @@
 /* db_sqlite.c — the SQLite implementation of the db interface.
  *
  * Each connection: WAL journal, synchronous=FULL (a commit is on disk before it
- * is acknowledged), foreign keys on, a busy timeout, reads through a 1 GB
- * memory map, a 16 MB page cache. Placeholders $1..$n are
+ * is acknowledged), foreign keys on, a busy timeout, a 16 MB page cache. Placeholders $1..$n are
  * bound by name, mapped once at prepare time.
  */
 #include "db.h"
@@ -93,10 +92,10 @@ static int lite_open(db *d, const char *uri)
 	                  "PRAGMA synchronous=FULL;"
 	                  "PRAGMA foreign_keys=ON;"
 	                  "PRAGMA temp_store=MEMORY;"
-	                  /* pages read through a shared memory map instead of a
-	                   * copy per read; a bigger private cache for the pages a
-	                   * transaction writes (bulk imports touch many) */
-	                  "PRAGMA mmap_size=1073741824;"
+	                  /* a bigger page cache than the 2 MB default: a bulk
+	                   * import's transaction touches many index pages (a memory
+	                   * map was tried and dropped: every connection remaps it
+	                   * each time a checkpoint grows the file) */
 	                  "PRAGMA cache_size=-16384;",
 	                  NULL, NULL, NULL);
 	if (rc == SQLITE_OK && !db_sqlite_autocheckpoint)

@@ -48,7 +48,9 @@ static const struct {
 static void demo_cid(const char *region, int y, int m, int d, int seq, char out[19])
 {
 	static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-	snprintf(out, 19, "%.6s%04d%02d%02d%03d", region, y, m, d, seq % 1000);
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "%.6s%04d%02d%02d%03d", region, y % 10000, m % 100, d % 100, seq % 1000);
+	memcpy(out, tmp, 17);
 	int sum = 0;
 	for (int i = 0; i < 17; i++)
 		sum += (out[i] - '0') * w[i];

@@ -158,6 +158,18 @@ static int load(db *d, int create, FILE *msg, char *err, size_t errlen)
 	}
 	int rc = read_key(path, key, err, errlen);
 	if (rc == 1 && create) {
+		/* a database that already has a key must get that key back, not a new one */
+		int64_t have = 0;
+		int q = db_query_int64(d, &have, "SELECT COUNT(*) FROM pii_key_check", "");
+		if (q != DB_ROW) {
+			snprintf(err, errlen, "cannot read the key check value: %s", d->err);
+			return -1;
+		}
+		if (have) {
+			snprintf(err, errlen, "the key file %s is missing, but this database holds data encrypted with a key: "
+			                      "restore that file (a new key could not read it)", path);
+			return -1;
+		}
 		if (create_key(path, err, errlen) != 0)
 			return -1;
 		if (msg)

@@ -35,6 +35,15 @@ json_t *rollup_contrib(const struct template *t, json_t *values, json_t *derived
 	return c;
 }
 
+/* A sum as JSON: an integer when it is one (formatting a real costs a
+ * printf per number, and roll-up rows are rewritten on every submission). */
+static json_t *num(double x)
+{
+	if (x == floor(x) && fabs(x) < 9007199254740992.0)
+		return json_integer((json_int_t)x);
+	return json_real(x);
+}
+
 /* sums += sign * contrib */
 static void merge(json_t *sums, json_t *contrib, int sign)
 {
@@ -49,7 +58,7 @@ static void merge(json_t *sums, json_t *contrib, int sign)
 		n += sign * json_number_value(json_array_get(v, 1));
 		if (fabs(s) < 1e-9)
 			s = 0;
-		json_object_set_new(sums, k, json_pack("[f,f]", s, n));
+		json_object_set_new(sums, k, json_pack("[o,o]", num(s), num(n)));
 	}
 }
 

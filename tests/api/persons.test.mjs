@@ -289,6 +289,11 @@ test('the key: missing → 503 pii_key_unavailable, wrong → serve refuses to s
   const r2 = spawnSync(BIN, ['serve', '--db', srv.db, '--listen', '127.0.0.1:0'], { encoding: 'utf8', timeout: 20000, env: { ...process.env, CAREWATCH_KEY_FILE: bad } });
   assert.notEqual(r2.status, 0);
   assert.match(r2.stderr, /malformed/);
+  // init never replaces a lost key with a new one that could not read the data
+  const lost = cli(['init', '--db', srv.db], { env: { ...srv.env, CAREWATCH_KEY_FILE: path.join(srv.dir, 'lost.key') } });
+  assert.notEqual(lost.status, 0);
+  assert.match(lost.stderr, /missing/);
+  assert.ok(!existsSync(path.join(srv.dir, 'lost.key')));
   // the key file init created: mode 0600, beside the SQLite database
   if (!isPg()) assert.equal(spawnSync('stat', ['-c', '%a', path.join(srv.dir, 'test.db.key')], { encoding: 'utf8' }).stdout.trim(), '600');
 });
