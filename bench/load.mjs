@@ -5,7 +5,8 @@
 //   1. wrk with C (default 2,000) concurrent keep-alive connections for S
 //      seconds (default 60), mixing the dashboard's reads (national roll-up,
 //      completeness, a county drill-down, a province's children, the season's
-//      series) with report submissions (W in 10 requests, default 2);
+//      series) with report submissions (W in 10 requests, default 2; they
+//      resubmit the past days' reports, as corrections);
 //      every answer must be 2xx and no socket may fail;
 //   2. the deadline peak replayed: N submissions (one per institution, today)
 //      paced evenly over P seconds (default 600 — all institutions within the
@@ -44,8 +45,10 @@ console.log(`carewatch load test: ${N} institutions over ${counties.length} coun
   `server threads ${THREADS}; ${new Date().toISOString()}; load average ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}`);
 const reuse = arg('reuse', ''), keep = arg('keep', '');
 if (reuse) {
-  await srv.stop();
+  await srv.stop({ keep: true });
   copyFileSync(reuse, srv.db);
+  copyFileSync(reuse + '.key', srv.db + '.key'); // the personal-data key that belongs to it
+  rmSync(srv.db + '-wal', { force: true });
   Object.assign(srv, await restart(srv.db));
 } else {
   let csv = '机构名称,统一社会信用代码,机构类型,举办性质,行政区划代码,床位数,联系电话\n';
@@ -61,7 +64,7 @@ if (reuse) {
     writeFileSync(path.join(work, 'day.csv'), rows.join('\n') + '\n');
     execFileSync(BIN, ['import', 'reports', '--db', srv.db, '--template', T, path.join(work, 'day.csv')]);
   }
-  if (keep) sql(srv.db, `VACUUM INTO '${keep}'`);
+  if (keep) { sql(srv.db, `VACUUM INTO '${keep}'`); copyFileSync(srv.db + '.key', keep + '.key'); }
 }
 console.log(`  data set ready: ${sql(srv.db, 'SELECT COUNT(*) FROM institutions')} institutions, ${sql(srv.db, 'SELECT COUNT(*) FROM reports')} reports`);
 
@@ -86,7 +89,8 @@ const token = cli(['token', 'create', '--db', srv.db, '--login', 'load', '--labe
     `/api/v1/completeness?template=${T}&period=${today}&division=${county.slice(0, 2)}`,
     `/api/v1/series?template=${T}&field=residents_present&division=&from=${dayOf(D)}&to=${today}`,
   ];
-  const periods = Array.from({ length: D + 1 }, (_, k) => dayOf(k)).join(',');
+  // submissions of the mixed load edit the past days (corrections); today is left whole for the peak
+  const periods = Array.from({ length: D }, (_, k) => dayOf(k + 1)).join(',');
   const r = spawnSync('wrk', ['-t2', `-c${C}`, `-d${S}s`, '--timeout', `${TIMEOUT}s`, '--latency', '-s', path.join(import.meta.dirname, 'mixed.lua'),
     srv.base, '--', token, T, String(N), String(W), '2', periods, ...reads], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = (r.stdout || '').match(/BENCH (.*)/);
@@ -112,11 +116,7 @@ const token = cli(['token', 'create', '--db', srv.db, '--login', 'load', '--labe
 
 // 2. the deadline peak: every institution once, evenly over PEAK seconds, open loop
 {
-  const tomorrow = (() => { const d = new Date(today + 'T12:00:00Z'); d.setUTCDate(d.getUTCDate() + 1); return d.toISOString().slice(0, 10); })();
-  // tomorrow's period is not open yet; the peak files today's reports of the institutions the mixed load left out
-  const done = new Set(sql(srv.db, `SELECT institution_id FROM reports WHERE template_code = '${T}' AND period = '${today}'`).split('\n').filter(Boolean).map(Number));
-  const ids = []; for (let id = 1; id <= N; id++) if (!done.has(id)) ids.push(id);
-  void tomorrow;
+  const ids = Array.from({ length: N }, (_, i) => i + 1); // every institution files today's report once
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const hdr = { authorization: 'Bearer ' + token, 'content-type': 'application/json' };
   const body = JSON.stringify({ status: 'submitted', values: { residents_present: 81, staff_on_duty: 21, closed_management: true, new_infected: 0, currently_infected: 2, severe_cases: 0 } });

@@ -9,8 +9,11 @@
  * and the nation, tried in that order (the earliest available first within
  * one area). A need takes from several offers until it is covered; no
  * proposal exceeds what a need still lacks or what an offer still holds.
- * Offers are bucketed by (item, division) in a hash, so one need costs at
- * most five lookups: 45,000 needs against 5,000 offers is one pass. */
+ * Offers are bucketed by (item, division) in a hash and the needs sorted in
+ * memory, so one need costs at most five lookups: 45,000 needs against 5,000
+ * offers is one pass. The proposals are written as JSON text straight into a
+ * buffer (tens of thousands of small objects through jansson cost more than
+ * the matching). */
 #include "clock.h"
 #include "handlers.h"
 #include "http.h"
@@ -27,6 +30,25 @@ struct offer {
 	char *partner;
 };
 
+struct need {
+	int64_t id, want;
+	int urgency; /* 0 urgent, 1 high, 2 normal */
+	char item[41], div[SCOPE_MAX], by[11];
+	char *ref, *name;
+};
+
+/* most urgent, then earliest needed, then oldest */
+static int need_cmp(const void *a, const void *b)
+{
+	const struct need *x = a, *y = b;
+	int c = x->urgency - y->urgency;
+	if (!c)
+		c = strcmp(x->by, y->by);
+	if (!c)
+		c = x->id < y->id ? -1 : x->id > y->id;
+	return c;
+}
+
 static int offer_cmp(const void *a, const void *b)
 {
 	const struct offer *x = a, *y = b;
@@ -40,18 +62,40 @@ static int offer_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* Appends s as a JSON string (quotes, backslashes and control characters
+ * escaped; the database holds valid UTF-8, which passes through). */
+static void json_str(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)*p);
+		} else if (*p < 0x20)
+			buf_printf(b, "\\u%04x", *p);
+		else
+			buf_putc(b, (char)*p);
+	}
+	buf_putc(b, '"');
+}
+
 static const char *level_name(size_t len)
 {
 	return len >= 9 ? "township" : len >= 6 ? "county" : len >= 4 ? "city" : len >= 2 ? "province" : "national";
 }
 
-json_t *matching_propose(db *d, const char *division, const char *item, const char *today, int *rc)
+int matching_propose(db *d, const char *division, const char *item, const char *today, struct buf *out,
+                     int64_t *count, int64_t *total)
 {
 	char lo[SCOPE_MAX], hi[SCOPE_MAX], p[5][SCOPE_MAX];
 	static const int lens[] = {0, 2, 4, 6, 9};
 	struct offer *offers = NULL;
-	size_t n = 0, cap = 0;
-	json_t *buckets = json_object(), *out = NULL;
+	struct need *needs = NULL;
+	size_t n = 0, cap = 0, nn = 0, ncap = 0;
+	json_t *buckets = json_object();
+	int rc;
+	*count = *total = 0;
+	buf_putc(out, '[');
 	scope_range(division, lo, hi);
 	for (int i = 0; i < 5; i++)
 		snprintf(p[i], SCOPE_MAX, "%.*s", lens[i], division);
@@ -59,13 +103,13 @@ json_t *matching_propose(db *d, const char *division, const char *item, const ch
 	                            "FROM offers o JOIN partners pa ON pa.id = o.partner_id WHERE o.status = 'open' "
 	                            "AND o.pledged < o.quantity AND ($8 = '' OR o.item = $8) AND (o.division_code >= $1 "
 	                            "AND o.division_code < $2 OR o.division_code IN ($3, $4, $5, $6, $7))");
-	*rc = st ? db_bindf(st, "tttttttt", lo, hi, p[0], p[1], p[2], p[3], p[4], item) : DB_ERROR;
-	while ((*rc == 0 || *rc == DB_ROW) && (*rc = db_step(st)) == DB_ROW) {
+	rc = st ? db_bindf(st, "tttttttt", lo, hi, p[0], p[1], p[2], p[3], p[4], item) : DB_ERROR;
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			struct offer *grown = realloc(offers, cap * sizeof *offers);
 			if (!grown) {
-				*rc = DB_ERROR;
+				rc = DB_ERROR;
 				break;
 			}
 			offers = grown;
@@ -79,7 +123,7 @@ json_t *matching_propose(db *d, const char *division, const char *item, const ch
 		o->partner = xstrdup(db_column_text(st, 5));
 	}
 	db_reset(st);
-	if (*rc != DB_DONE)
+	if (rc != DB_DONE)
 		goto cleanup;
 	qsort(offers, n, sizeof *offers, offer_cmp);
 	/* bucket "item|division" → [first, count] */
@@ -92,23 +136,45 @@ json_t *matching_propose(db *d, const char *division, const char *item, const ch
 		else
 			json_object_set_new(buckets, key, json_pack("[I,i]", (json_int_t)i, 1));
 	}
-	out = json_array();
+	/* the needs, sorted here: a sort in the database of 45,000 wide rows
+	 * spilled to disk on PostgreSQL */
 	st = db_prepare(d, "SELECT n.id, n.item, n.division_code, n.quantity - n.committed, n.needed_by, n.urgency, "
 	                   "COALESCE(n.ref, ''), i.name FROM needs n JOIN institutions i ON i.id = n.institution_id "
 	                   "WHERE n.division_code >= $1 AND n.division_code < $2 AND n.state = 'active' "
-	                   "AND n.committed < n.quantity AND ($3 = '' OR n.item = $3) "
-	                   "ORDER BY CASE n.urgency WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, n.needed_by, n.id");
-	*rc = st ? db_bindf(st, "ttt", lo, hi, item) : DB_ERROR;
-	while (n && (*rc == 0 || *rc == DB_ROW) && (*rc = db_step(st)) == DB_ROW) {
-		const char *nitem = db_column_text(st, 1), *ndiv = db_column_text(st, 2), *by = db_column_text(st, 4);
-		const char *until = strcmp(by, today) > 0 ? by : today; /* an offer must be available by then */
-		int64_t want = db_column_int64(st, 3);
-		size_t dl = strlen(ndiv);
+	                   "AND n.committed < n.quantity AND ($3 = '' OR n.item = $3)");
+	rc = st ? db_bindf(st, "ttt", lo, hi, item) : DB_ERROR;
+	while (n && (rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
+		if (nn == ncap) {
+			ncap = ncap ? ncap * 2 : 1024;
+			needs = xrealloc(needs, ncap * sizeof *needs);
+		}
+		struct need *x = &needs[nn++];
+		const char *urg = db_column_text(st, 5);
+		x->id = db_column_int64(st, 0);
+		x->want = db_column_int64(st, 3);
+		x->urgency = !strcmp(urg, "urgent") ? 0 : !strcmp(urg, "high") ? 1 : 2;
+		cw_strlcpy(x->item, db_column_text(st, 1), sizeof x->item);
+		cw_strlcpy(x->div, db_column_text(st, 2), sizeof x->div);
+		cw_strlcpy(x->by, db_column_text(st, 4), sizeof x->by);
+		x->ref = xstrdup(db_column_text(st, 6));
+		x->name = xstrdup(db_column_text(st, 7));
+	}
+	db_reset(st);
+	if (rc != 0 && rc != DB_DONE)
+		goto cleanup;
+	rc = 0;
+	qsort(needs, nn, sizeof *needs, need_cmp);
+	static const char *const urgency_names[] = {"urgent", "high", "normal"};
+	for (size_t ni = 0; ni < nn; ni++) {
+		const struct need *x = &needs[ni];
+		const char *until = strcmp(x->by, today) > 0 ? x->by : today; /* an offer must be available by then */
+		int64_t want = x->want;
+		size_t dl = strlen(x->div);
 		for (int li = 4; li >= 0 && want > 0; li--) {
 			if ((size_t)lens[li] > dl)
 				continue;
 			char key[64];
-			snprintf(key, sizeof key, "%s|%.*s", nitem, lens[li], ndiv);
+			snprintf(key, sizeof key, "%s|%.*s", x->item, lens[li], x->div);
 			json_t *b = json_object_get(buckets, key);
 			if (!b)
 				continue;
@@ -120,27 +186,37 @@ json_t *matching_propose(db *d, const char *division, const char *item, const ch
 				int64_t q = want < o->remaining ? want : o->remaining;
 				want -= q;
 				o->remaining -= q;
-				json_t *pr = json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "need_id",
-				                       (json_int_t)db_column_int64(st, 0), "offer_id", (json_int_t)o->id, "quantity",
-				                       (json_int_t)q, "item", nitem, "need_ref", db_column_text(st, 6),
-				                       "institution_name", db_column_text(st, 7), "partner_name", o->partner,
-				                       "urgency", db_column_text(st, 5), "needed_by", by, "offer_division", o->div,
-				                       "level", level_name(strlen(o->div)));
-				json_array_append_new(out, pr);
+				buf_printf(out, "%s{\"need_id\":%lld,\"offer_id\":%lld,\"quantity\":%lld,\"item\":", *count ? "," : "",
+				           (long long)x->id, (long long)o->id, (long long)q);
+				json_str(out, x->item);
+				buf_puts(out, ",\"need_ref\":");
+				json_str(out, x->ref);
+				buf_puts(out, ",\"institution_name\":");
+				json_str(out, x->name);
+				buf_puts(out, ",\"partner_name\":");
+				json_str(out, o->partner);
+				buf_printf(out, ",\"urgency\":\"%s\",\"needed_by\":", urgency_names[x->urgency]);
+				json_str(out, x->by);
+				buf_puts(out, ",\"offer_division\":");
+				json_str(out, o->div);
+				buf_printf(out, ",\"level\":\"%s\"}", level_name(strlen(o->div)));
+				(*count)++;
+				*total += q;
 			}
 		}
 	}
-	db_reset(st);
-	if (*rc != DB_DONE && *rc != 0) {
-		json_decref(out);
-		out = NULL;
-	}
 cleanup:
+	buf_putc(out, ']');
 	for (size_t i = 0; i < n; i++)
 		free(offers[i].partner);
 	free(offers);
+	for (size_t i = 0; i < nn; i++) {
+		free(needs[i].ref);
+		free(needs[i].name);
+	}
+	free(needs);
 	json_decref(buckets);
-	return out;
+	return rc == DB_DONE ? 0 : rc;
 }
 
 static const struct jfield match_spec[] = {
@@ -161,16 +237,17 @@ int h_matching_proposals(struct req *r)
 		return reply_not_found(r);
 	char today[11];
 	clock_local_date(r->now, today);
-	int rc = 0;
-	int64_t t0 = clock_mono_us();
-	json_t *props = matching_propose(r->db, div, item, today, &rc);
-	if (!props)
+	struct buf b = {0};
+	int64_t t0 = clock_mono_us(), count = 0, total = 0;
+	buf_printf(&b, "{\"division\":\"%s\",\"proposals\":", div); /* a checked code: digits only */
+	int rc = matching_propose(r->db, div, item, today, &b, &count, &total);
+	if (rc != 0) {
+		buf_free(&b);
 		return reply_db_error(r, rc);
-	int64_t total = 0;
-	size_t i;
-	json_t *p;
-	json_array_foreach(props, i, p) total += json_integer_value(json_object_get(p, "quantity"));
-	return reply_json(r, 200, json_pack("{s:s,s:o,s:I,s:I,s:I}", "division", div, "proposals", props, "count",
-	                                    (json_int_t)json_array_size(props), "quantity", (json_int_t)total, "took_ms",
-	                                    (json_int_t)((clock_mono_us() - t0) / 1000)));
+	}
+	buf_printf(&b, ",\"count\":%lld,\"quantity\":%lld,\"took_ms\":%lld}", (long long)count, (long long)total,
+	           (long long)((clock_mono_us() - t0) / 1000));
+	reply_raw(r, 200, "application/json; charset=utf-8", b.data, b.len);
+	buf_free(&b);
+	return 0;
 }

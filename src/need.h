@@ -64,9 +64,12 @@ int need_next_ref(db *d, const char *division, char *out);
 int need_export(db *d, const struct user *u, const char *division, int xlsx, int per_need, struct buf *out,
                 int64_t *rows, struct cw_err *e);
 
-/* The matching proposals for a division, optionally one item ("" all)
- * (nothing stored): a new array of
- * {need_id, offer_id, quantity, ...}, or NULL with *rc set. */
-json_t *matching_propose(db *d, const char *division, const char *item, const char *today, int *rc);
+/* The matching proposals for a division, optionally one item ("" all),
+ * nothing stored: appends a JSON array [{need_id, offer_id, quantity, item,
+ * need_ref, institution_name, partner_name, urgency, needed_by,
+ * offer_division, level}, ...] to out (always a complete array), with the
+ * number of proposals and their total quantity. 0 or a DB_* error. */
+int matching_propose(db *d, const char *division, const char *item, const char *today, struct buf *out,
+                     int64_t *count, int64_t *total);
 
 #endif

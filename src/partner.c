@@ -25,7 +25,9 @@ static void prefixes(const char *scope, char p[5][SCOPE_MAX])
 		snprintf(p[i], SCOPE_MAX, "%.*s", (int)strlen(scope) < lens[i] ? (int)strlen(scope) : lens[i], scope);
 }
 
-/* 1 if an official with scope u may see something serving division div. */
+/* 1 if an official with scope u may see something serving division div (an
+ * area inside the scope, or one that holds it). Reads only: an official
+ * writes only what lies inside the scope. */
 static int serves_scope(const struct user *u, const char *div)
 {
 	return scope_contains(u->scope, div) || scope_contains(div, u->scope);
@@ -286,7 +288,7 @@ static int offer_create_txn(db *d, void *vc)
 		err_set(c->e, 422, "unknown_division", "division_code", "行政区划代码不存在");
 	else if (rc == DB_ROW && !scope_contains(jstr(partner, "division_code"), div))
 		err_set(c->e, 422, "out_of_area", "division_code", "可服务区域须在该组织的服务区域内");
-	else if (rc == DB_ROW && r->user.role != ROLE_PARTNER && !serves_scope(&r->user, div))
+	else if (rc == DB_ROW && r->user.role != ROLE_PARTNER && !scope_contains(r->user.scope, div))
 		err_set(c->e, 422, "out_of_scope", "division_code", "可服务区域不在您的管辖范围内");
 	else if (rc == DB_ROW && item_find(d, item, NULL, NULL) == DB_DONE)
 		err_set(c->e, 422, "unknown_item", "item", "物资目录中没有该物资：%s", item);
@@ -378,13 +380,21 @@ static int offer_patch_txn(db *d, void *vc)
 	struct pctx *c = vc;
 	struct req *r = c->r;
 	json_t *b = r->json, *before = NULL;
-	int rc = offer_load(d, &r->user, c->id, &before);
+	int rc = db_lock_row(d, "offers", c->id); /* read, then written back */
+	if (rc == 0)
+		rc = offer_load(d, &r->user, c->id, &before);
 	if (rc == DB_DONE) {
 		err_set(c->e, 404, "not_found", NULL, "未找到该捐赠意向，或不在您的权限范围内");
 		return DB_APP;
 	}
 	if (rc != DB_ROW)
 		return rc;
+	if (r->user.role != ROLE_PARTNER && !scope_contains(r->user.scope, jstr(before, "division_code"))) {
+		/* a wider offer (a province's, the nation's) is visible to a county, not its to change */
+		err_set(c->e, 403, "out_of_scope", "division_code", "该捐赠意向的服务区域超出您的管辖范围，只能查看");
+		json_decref(before);
+		return DB_APP;
+	}
 	int64_t q = jint(b, "quantity", json_integer_value(json_object_get(before, "quantity")));
 	int64_t pledged = json_integer_value(json_object_get(before, "pledged"));
 	if (q < pledged) {

@@ -78,6 +78,13 @@ test('the official filters the board, runs matching, edits one proposal, rejects
   await page.waitForFunction(() => /已确认/.test(document.querySelector('table.proposals tbody tr').textContent));
   await rows.nth(1).locator('button[name=reject]').click();
   assert.equal(sql(srv.db, "SELECT GROUP_CONCAT(p.quantity) FROM pledges p JOIN needs n ON n.id = p.need_id WHERE n.item = 'goggles'"), '12');
+  // registering a partner organisation
+  await page.click('button[name=new-partner]');
+  await page.fill('form[name=partner-form] input[name=name]', '武汉市江岸区志愿者协会');
+  await page.fill('form[name=partner-form] input[name=division_code]', '420102');
+  await page.click('form[name=partner-form] button[type=submit]');
+  await page.waitForFunction(() => /武汉市江岸区志愿者协会/.test(document.querySelector('.partners table').textContent));
+  assert.equal(sql(srv.db, "SELECT kind || ' ' || division_code FROM partners WHERE name = '武汉市江岸区志愿者协会'"), 'charity 420102');
   // the dashboard's needs tiles
   await page.click('nav.side a[href="#/dashboard"]');
   await page.waitForSelector('.need-tiles .tile .v');

@@ -5,7 +5,9 @@
 // must be present with exactly the values acknowledged (or those of the one
 // request of its writer that was in flight at the kill, which may or may not
 // have committed), every report row must hold one request's values whole, and
-// the live roll-ups must equal the sums of the raw reports.
+// the live roll-ups must equal the sums of the raw reports. Home visits to people
+// at home run alongside: every acknowledged visit is stored exactly once, whole,
+// and each person's last visit is the latest stored.
 //
 // Run alone: make crash   (or node --test tests/reliability/crash.test.mjs)
 // The engine is SQLite, or PostgreSQL when CAREWATCH_TEST_PG is set.
@@ -22,6 +24,8 @@ const WORKERS = 6;
 const TEMPLATE = 'elderly-daily-2022';
 const pg = process.env.CAREWATCH_TEST_PG;
 const dir = mkdtempSync(path.join(tmpdir(), 'cw-crash-'));
+// the personal-data key: beside a SQLite file by default; a PostgreSQL database has none beside it
+if (pg) process.env.CAREWATCH_KEY_FILE = path.join(dir, 'pii.key');
 let db;
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,7 +71,7 @@ function valuesOf(seq) {
 
 function seqOf(v) { return (v.staff_on_duty - 1) * 9000 + v.residents_present - 1000; }
 
-test(`${KILLS} SIGKILLs under a submission load: acknowledged reports kept whole, integrity and audit chain intact`, { timeout: 30 * 60e3 }, async () => {
+test(`${KILLS} SIGKILLs under a submission load: acknowledged reports and home visits kept whole, integrity and audit chain intact`, { timeout: 30 * 60e3 }, async () => {
   db = freshDb();
   const init = cli(['init', '--db', db, '--demo']);
   assert.equal(init.status, 0, init.stderr);
@@ -76,6 +80,10 @@ test(`${KILLS} SIGKILLs under a submission load: acknowledged reports kept whole
   assert.ok(insts.length >= 4);
   // state per report key "inst/period": the last acknowledged seq and the seqs sent after it
   const state = new Map();
+  // people at home (when the registry exists): visits by client_key, acknowledged or in flight
+  const persons = (() => { try { return sql(db, 'SELECT id FROM persons ORDER BY id LIMIT 8').split('\n').filter(Boolean).map(Number); } catch { return []; } })();
+  const visitAcked = new Map(), visitPending = new Map();
+  const visitDay = (k) => new Date(Date.UTC(2025, 0, 1) + k * 86400e3).toISOString().slice(0, 10);
   let seq = 0, acks = 0, lost = 0, cookie, csrf;
 
   for (let round = 0; round < KILLS; round++) {
@@ -111,7 +119,19 @@ test(`${KILLS} SIGKILLs under a submission load: acknowledged reports kept whole
         }
       }
     }
-    const load = Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+    async function visitor(w) {
+      for (let k = 0; !stop && persons.length; k++) {
+        const s = ++seq, key = `crash-visit-${s}`, person = persons[(w * 4 + k) % persons.length];
+        const body = { date: visitDay(s % 300), mode: 'phone', findings: { health: `seq ${s}` }, help: `help ${s}`, follow_up: '', client_key: key };
+        visitPending.set(key, { s, person });
+        let r;
+        try { r = await api.post(`/api/v1/persons/${person}/visits`, body); } catch { lost++; return; }
+        if (r.status === 200 || r.status === 201) { visitAcked.set(key, { s, person }); visitPending.delete(key); acks++; }
+        else if (r.status === 503) await new Promise((res) => setTimeout(res, 50));
+        else throw new Error(`visit: unexpected ${r.status} ${r.text}`);
+      }
+    }
+    const load = Promise.all([...Array.from({ length: WORKERS }, (_, w) => worker(w)), visitor(0), visitor(1)]);
     await new Promise((res) => setTimeout(res, 150 + Math.random() * 600));
     proc.kill('SIGKILL');
     stop = true;
@@ -161,6 +181,26 @@ test(`${KILLS} SIGKILLs under a submission load: acknowledged reports kept whole
       assert.equal(r.body.division.values.residents_present, Number(total), `roll-up of ${p}`);
       const c = await api.get(`/api/v1/completeness?template=${TEMPLATE}&period=${p}`);
       assert.equal(c.body.division.submitted, Number(n), `completeness of ${p}`);
+    }
+    // visits: each acknowledged one exactly once and whole; in-flight ones at most once; nothing else
+    if (persons.length) {
+      const vrows = sql(db, "SELECT client_key, person_id, help, findings FROM visits WHERE client_key LIKE 'crash-visit-%'").split('\n').filter(Boolean);
+      const seen = new Map();
+      for (const line of vrows) {
+        const [key, person, help, findings] = line.split('|');
+        assert.ok(!seen.has(key), `visit ${key} stored twice`);
+        seen.set(key, true);
+        const want = visitAcked.get(key) || visitPending.get(key);
+        assert.ok(want, `a visit nobody sent: ${key}`);
+        assert.equal(Number(person), want.person, key);
+        assert.equal(help, `help ${want.s}`, `${key}: help is not its request's`);
+        assert.equal(JSON.parse(findings).health, `seq ${want.s}`, `${key}: findings are not its request's`);
+      }
+      for (const key of visitAcked.keys()) assert.ok(seen.has(key), `acknowledged visit ${key} is missing`);
+      // each person's last visit is the latest one stored
+      const mism = sql(db, 'SELECT COUNT(*) FROM persons p WHERE p.id IN (' + persons.join(',') + ') AND COALESCE(p.last_visit, \'\') <> COALESCE((SELECT MAX(visit_date) FROM visits v WHERE v.person_id = p.id), \'\')');
+      assert.equal(mism, '0', 'persons.last_visit equals the latest stored visit');
+      console.log(`# crash: ${visitAcked.size} acknowledged visits checked`);
     }
     console.log(`# crash: ${KILLS} kills, ${acks} acknowledged submissions, ${lost} in flight at a kill, ${checked} reports checked`);
     assert.ok(acks >= KILLS, `only ${acks} acknowledged`);

@@ -133,10 +133,28 @@ document.addEventListener('alpine:init', function () {
   Alpine.data('matching', function () {
     return {
       items: [], division: '', item: '', proposals: [], ran: false, message: '', busy: false, took: null, pledges: [],
+      partners: [], showPartner: false, pform: { name: '', kind: 'charity', division_code: '', contact_name: '', contact_phone: '' }, perrors: {},
+      get kinds() { return ['charity', 'social_work', 'volunteer'].map((v) => ({ value: v, label: i18n.t('kind.' + v) })); },
       async init() {
         this.division = user().scope;
+        this.pform.division_code = user().scope;
         try { this.items = await catalogue(); } catch (e) { this.message = e.message; }
         await this.loadPledges();
+        await this.loadPartners();
+      },
+      async loadPartners() {
+        try { this.partners = (await api.get('/api/v1/partners')).items; } catch (e) { this.message = e.message; }
+      },
+      togglePartner() { this.showPartner = !this.showPartner; this.perrors = {}; },
+      async createPartner() {
+        this.busy = true; this.perrors = {}; this.message = '';
+        try {
+          const p = await api.post('/api/v1/partners', this.pform);
+          this.message = i18n.t('partner.created', { name: p.name, id: p.id });
+          this.pform.name = ''; this.pform.contact_name = ''; this.pform.contact_phone = ''; this.showPartner = false;
+          await this.loadPartners();
+        } catch (e) { this.perrors = fieldErrors(e); this.message = e.message; }
+        this.busy = false;
       },
       onDivision(ev) { this.division = ev.detail; },
       async run() {
