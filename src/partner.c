@@ -347,11 +347,10 @@ int h_offers_list(struct req *r)
 		partner = r->user.partner_id ? r->user.partner_id : -1;
 	prefixes(r->user.scope, p);
 	scope_range(r->user.scope, lo, hi);
-	db_stmt *st = db_prepare(r->db, "SELECT " OFFER_COLS OFFER_FROM
-	                                "WHERE ($1 <> 0 AND o.partner_id = $1 OR $1 = 0 AND (o.division_code >= $2 AND "
-	                                "o.division_code < $3 OR o.division_code IN ($4, $5, $6, $7, $8))) "
-	                                "AND ($9 = '' OR o.item = $9) AND ($10 = '' OR o.status = $10) "
-	                                "ORDER BY o.id DESC LIMIT $11 OFFSET $12");
+#define OFFER_WHERE                                                                                             \
+	"WHERE ($1 <> 0 AND o.partner_id = $1 OR $1 = 0 AND (o.division_code >= $2 AND o.division_code < $3 OR "     \
+	"o.division_code IN ($4, $5, $6, $7, $8))) AND ($9 = '' OR o.item = $9) AND ($10 = '' OR o.status = $10) "
+	db_stmt *st = db_prepare(r->db, "SELECT " OFFER_COLS OFFER_FROM OFFER_WHERE "ORDER BY o.id DESC LIMIT $11 OFFSET $12");
 	int rc = st ? db_bindf(st, "Ittttttttt" "II", (int64_t)partner, lo, hi, p[0], p[1], p[2], p[3], p[4], item, status,
 	                       (int64_t)limit, (int64_t)offset)
 	            : DB_ERROR;
@@ -359,11 +358,17 @@ int h_offers_list(struct req *r)
 	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
 		json_array_append_new(items, offer_json(st));
 	db_reset(st);
+	int64_t total = 0; /* all that match, not the page */
+	if (rc == DB_DONE) {
+		int qrc = db_query_int64(r->db, &total, "SELECT COUNT(*) " OFFER_FROM OFFER_WHERE, "Ittttttttt", (int64_t)partner,
+		                         lo, hi, p[0], p[1], p[2], p[3], p[4], item, status);
+		rc = qrc == DB_ROW ? DB_DONE : qrc;
+	}
 	if (rc != DB_DONE) {
 		json_decref(items);
 		return reply_db_error(r, rc);
 	}
-	return reply_json(r, 200, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)json_array_size(items)));
+	return reply_json(r, 200, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)total));
 }
 
 static const char *const offer_statuses[] = {"open", "withdrawn", NULL};
