@@ -111,7 +111,7 @@ SELECT '对象' || i, ${catExpr}, t.code, '某某路' || (i % 300) || '号', 'x'
   CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'yellow' ELSE 'green' END, i % 7, '[]', '2026-01-01',
   to_char(date '${TODAY}' + ((i * 7919) % 45 - 20)::int, 'YYYY-MM-DD'), to_char(date '${TODAY}' + ((i * 7919) % 45 - 50)::int, 'YYYY-MM-DD'),
   ${VPER}, ${T}, ${T}
-FROM generate_series(1, ${count}) i JOIN ${townTable} t ON t.k = i % (SELECT COUNT(*) FROM ${townTable});`;
+FROM generate_series(1::bigint, ${count}) i JOIN ${townTable} t ON t.k = i % (SELECT COUNT(*) FROM ${townTable});`;
   if (PG) psql(`CREATE TEMP TABLE t_all AS SELECT (ROW_NUMBER() OVER (ORDER BY code) - 1)::bigint AS k, code FROM divisions WHERE level = 4;
 CREATE TEMP TABLE t_county AS SELECT (ROW_NUMBER() OVER (ORDER BY code) - 1)::bigint AS k, code FROM divisions WHERE level = 4 AND code LIKE '${COUNTY}%';
 CREATE INDEX ON t_all(k); CREATE INDEX ON t_county(k); ANALYZE t_all; ANALYZE t_county;
