@@ -253,6 +253,18 @@ static void reset_all(db *d)
 		d->ops->reset(d->cache[i].st);
 }
 
+void db_bulk_begin(db *d)
+{
+	if (d->engine == DB_SQLITE)
+		db_exec(d, "PRAGMA cache_size = -262144");
+}
+
+void db_bulk_end(db *d)
+{
+	if (d->engine == DB_SQLITE)
+		db_exec(d, "PRAGMA cache_size = -16384"); /* as db_sqlite.c opens it */
+}
+
 int db_lock_row(db *d, const char *table, int64_t id)
 {
 	if (d->engine != DB_PG)

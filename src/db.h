@@ -106,6 +106,13 @@ int db_is_pg_uri(const char *uri);
  * DB_* error (DB_DONE counts as 0: the caller's own read reports a missing row). */
 int db_lock_row(db *d, const char *table, int64_t id);
 
+/* Around one transaction that writes many rows (a bulk import): on SQLite a
+ * 256 MB page cache instead of the connection's 16 MB, so the transaction's
+ * pages stay in memory rather than spilling to the WAL half way; back after.
+ * Nothing on PostgreSQL. */
+void db_bulk_begin(db *d);
+void db_bulk_end(db *d);
+
 /* The in-process SQLite writer lock every write transaction of this process
  * takes (db_txn.c); held, no writer of this process is between BEGIN and
  * COMMIT. For the WAL checkpointer (checkpoint.c). */
