@@ -24,6 +24,9 @@ const visits = (id) => Number(sql(srv.db, `SELECT COUNT(*) FROM visits WHERE per
 test('a worker on a phone: overdue today, a visit in a few taps, and one recorded offline is sent once', async () => {
   const { context, page, problems } = await watchedPage(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   await loginAs(page, srv.base, 'cun.dazhi');
+  // the start page tells the worker how many of their people are overdue and due
+  await page.waitForSelector('.home-visits .v.bad');
+  await page.waitForFunction(() => Number(document.querySelector('.home-visits .v.bad').textContent) > 0);
   await page.click('button.menu-btn');
   await page.click('nav.side a[href="#/visits"]');
   await page.waitForSelector('.tasks.overdue .task-list li a.name');

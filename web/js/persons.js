@@ -314,6 +314,23 @@
       };
     });
 
+    // ---- the start page: overdue, due today and this week (a worker's own people)
+    Alpine.data('homeVisits', function () {
+      return {
+        shown: false, overdue: 0, today: 0, week: 0,
+        async init() {
+          if (!can('persons.read')) return;
+          const q = { worker: user().role === 'worker' ? 'me' : '', per_page: 1 };
+          try {
+            this.overdue = (await api.get('/api/v1/visits/overdue' + api.query(q))).total;
+            this.today = (await api.get('/api/v1/visits/due' + api.query(Object.assign({ within: 0 }, q)))).total;
+            this.week = (await api.get('/api/v1/visits/due' + api.query(Object.assign({ within: 7 }, q)))).total;
+            this.shown = true;
+          } catch (e) { this.shown = false; } // e.g. no personal-data key: the rest of the page stands
+        },
+      };
+    });
+
     // ---- officials: coverage, overdue by area, gap checks, subsidies
     Alpine.data('coverage', function () {
       return {
