@@ -45,8 +45,10 @@ console.log(`carewatch load test: ${N} institutions over ${counties.length} coun
   `server threads ${THREADS}; ${new Date().toISOString()}; load average ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}`);
 const reuse = arg('reuse', ''), keep = arg('keep', '');
 if (reuse) {
-  await srv.stop();
+  await srv.stop({ keep: true });
   copyFileSync(reuse, srv.db);
+  copyFileSync(reuse + '.key', srv.db + '.key'); // the personal-data key that belongs to it
+  rmSync(srv.db + '-wal', { force: true });
   Object.assign(srv, await restart(srv.db));
 } else {
   let csv = '机构名称,统一社会信用代码,机构类型,举办性质,行政区划代码,床位数,联系电话\n';
@@ -62,7 +64,7 @@ if (reuse) {
     writeFileSync(path.join(work, 'day.csv'), rows.join('\n') + '\n');
     execFileSync(BIN, ['import', 'reports', '--db', srv.db, '--template', T, path.join(work, 'day.csv')]);
   }
-  if (keep) sql(srv.db, `VACUUM INTO '${keep}'`);
+  if (keep) { sql(srv.db, `VACUUM INTO '${keep}'`); copyFileSync(srv.db + '.key', keep + '.key'); }
 }
 console.log(`  data set ready: ${sql(srv.db, 'SELECT COUNT(*) FROM institutions')} institutions, ${sql(srv.db, 'SELECT COUNT(*) FROM reports')} reports`);
 

@@ -70,9 +70,10 @@ try {
   const imp = cli(['import', 'persons', '--db', db, csv]);
   const secs = (performance.now() - t0) / 1000;
   if (imp.status !== 0) throw new Error(imp.stdout.slice(-500) + imp.stderr);
-  const inner = (imp.stdout.match(/\(([\d.]+) persons\/s\)/) || [])[1];
+  const m = imp.stdout.match(/\(([\d.]+) persons\/s; ([\d.]+) s of CPU: ([\d.]+) persons per CPU second\)/) || [];
   console.log(`import: ${IMPORT.toLocaleString()} persons in ${secs.toFixed(2)} s wall (process start, CSV, checks, ` +
-    `encryption, audit, commit) = ${Math.round(IMPORT / secs).toLocaleString()} persons/s; inside the transaction ${Number(inner).toLocaleString()} persons/s`);
+    `encryption, audit, commit) = ${Math.round(IMPORT / secs).toLocaleString()} persons/s; inside the import ` +
+    `${Number(m[1]).toLocaleString()} persons/s, ${m[2]} s of CPU = ${Number(m[3]).toLocaleString()} persons per CPU second`);
 
   // ---- 2. bulk fill (SQL generated inside SQLite)
   const fill = Math.max(0, N - IMPORT);

@@ -75,9 +75,9 @@ void cid_mask(const char *id, char *out)
 		out[n] = 0;
 		return;
 	}
-	memcpy(out, id, 4);
+	memmove(out, id, 4); /* out may be id itself (masking in place) */
 	memset(out + 4, '*', n - 8);
-	memcpy(out + n - 4, id + n - 4, 4);
+	memmove(out + n - 4, id + n - 4, 4);
 	out[n] = 0;
 }
 
@@ -85,10 +85,10 @@ void phone_mask(const char *phone, char *out)
 {
 	size_t n = strlen(phone);
 	size_t head = n >= 11 ? 3 : n >= 7 ? 2 : 0, tail = n >= 7 ? 4 : n >= 3 ? 1 : 0;
-	memcpy(out, phone, head);
+	memmove(out, phone, head); /* out may be phone itself (masking in place) */
 	for (size_t i = head; i + tail < n; i++)
 		out[i] = '*';
-	memcpy(out + n - tail, phone + n - tail, tail);
+	memmove(out + n - tail, phone + n - tail, tail);
 	out[n] = 0;
 }
 

@@ -60,7 +60,8 @@ const struct cfg_def cfg_defs[] = {
 	 "testing only: a file holding the Unix time the server takes as now; "
 	 "set by the operator, never reachable through the API"},
 	{"key_file", CFG_STR, "", 0, 0, "CAREWATCH_KEY_FILE",
-	 "file holding the key that encrypts personal data at rest"},
+	 "file holding the key that encrypts personal data at rest (default: <db>.key beside a SQLite "
+	 "database; init creates it, mode 0600)"},
 	{"templates_dir", CFG_STR, "", 0, 0, "CAREWATCH_TEMPLATES_DIR",
 	 "directory of report templates (default: the ones built in)"},
 	{"supply_days", CFG_INT, "3", 1, 60, "CAREWATCH_SUPPLY_DAYS",

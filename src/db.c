@@ -253,6 +253,30 @@ static void reset_all(db *d)
 		d->ops->reset(d->cache[i].st);
 }
 
+void db_bulk_begin(db *d)
+{
+	if (d->engine == DB_SQLITE)
+		db_exec(d, "PRAGMA cache_size = -262144");
+}
+
+void db_bulk_end(db *d)
+{
+	if (d->engine == DB_SQLITE)
+		db_exec(d, "PRAGMA cache_size = -16384"); /* as db_sqlite.c opens it */
+}
+
+int db_lock_row(db *d, const char *table, int64_t id)
+{
+	if (d->engine != DB_PG)
+		return 0;
+	struct buf q = {0};
+	buf_printf(&q, "SELECT 1 FROM %s WHERE id = $1 FOR UPDATE", table);
+	int64_t one = 0;
+	int rc = db_query_int64(d, &one, buf_str(&q), "I", id);
+	buf_free(&q);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
+}
+
 int db_begin(db *d, int write)
 {
 	const char *sql = d->engine == DB_SQLITE ? (write ? "BEGIN IMMEDIATE" : "BEGIN")

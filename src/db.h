@@ -98,6 +98,21 @@ db *db_open(const char *uri, char *err, size_t errlen);
 void db_close(db *d);
 int db_is_pg_uri(const char *uri);
 
+/* Inside a write transaction that reads a row and then writes it back: locks
+ * the row (table's `id` = id) so a concurrent writer waits instead of one
+ * update being lost. PostgreSQL: SELECT … FOR UPDATE (read committed would let
+ * both read the old row); SQLite: nothing, its one writer at a time already
+ * serializes. table is a constant of the caller, never user data. 0 or a
+ * DB_* error (DB_DONE counts as 0: the caller's own read reports a missing row). */
+int db_lock_row(db *d, const char *table, int64_t id);
+
+/* Around one transaction that writes many rows (a bulk import): on SQLite a
+ * 256 MB page cache instead of the connection's 16 MB, so the transaction's
+ * pages stay in memory rather than spilling to the WAL half way; back after.
+ * Nothing on PostgreSQL. */
+void db_bulk_begin(db *d);
+void db_bulk_end(db *d);
+
 /* The in-process SQLite writer lock every write transaction of this process
  * takes (db_txn.c); held, no writer of this process is between BEGIN and
  * COMMIT. For the WAL checkpointer (checkpoint.c). */

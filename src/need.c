@@ -308,7 +308,9 @@ static int patch_txn(db *d, void *vc)
 	struct patch_ctx *c = vc;
 	struct req *r = c->r;
 	json_t *b = r->json, *before = NULL;
-	int rc = need_load(d, &r->user, c->id, &before);
+	int rc = db_lock_row(d, "needs", c->id); /* read, then written back */
+	if (rc == 0)
+		rc = need_load(d, &r->user, c->id, &before);
 	if (rc == DB_DONE) {
 		err_set(c->e, 404, "not_found", NULL, "未找到该需求，或不在您的权限范围内");
 		return DB_APP;

@@ -25,7 +25,9 @@ static void prefixes(const char *scope, char p[5][SCOPE_MAX])
 		snprintf(p[i], SCOPE_MAX, "%.*s", (int)strlen(scope) < lens[i] ? (int)strlen(scope) : lens[i], scope);
 }
 
-/* 1 if an official with scope u may see something serving division div. */
+/* 1 if an official with scope u may see something serving division div (an
+ * area inside the scope, or one that holds it). Reads only: an official
+ * writes only what lies inside the scope. */
 static int serves_scope(const struct user *u, const char *div)
 {
 	return scope_contains(u->scope, div) || scope_contains(div, u->scope);
@@ -286,7 +288,7 @@ static int offer_create_txn(db *d, void *vc)
 		err_set(c->e, 422, "unknown_division", "division_code", "行政区划代码不存在");
 	else if (rc == DB_ROW && !scope_contains(jstr(partner, "division_code"), div))
 		err_set(c->e, 422, "out_of_area", "division_code", "可服务区域须在该组织的服务区域内");
-	else if (rc == DB_ROW && r->user.role != ROLE_PARTNER && !serves_scope(&r->user, div))
+	else if (rc == DB_ROW && r->user.role != ROLE_PARTNER && !scope_contains(r->user.scope, div))
 		err_set(c->e, 422, "out_of_scope", "division_code", "可服务区域不在您的管辖范围内");
 	else if (rc == DB_ROW && item_find(d, item, NULL, NULL) == DB_DONE)
 		err_set(c->e, 422, "unknown_item", "item", "物资目录中没有该物资：%s", item);
@@ -345,11 +347,10 @@ int h_offers_list(struct req *r)
 		partner = r->user.partner_id ? r->user.partner_id : -1;
 	prefixes(r->user.scope, p);
 	scope_range(r->user.scope, lo, hi);
-	db_stmt *st = db_prepare(r->db, "SELECT " OFFER_COLS OFFER_FROM
-	                                "WHERE ($1 <> 0 AND o.partner_id = $1 OR $1 = 0 AND (o.division_code >= $2 AND "
-	                                "o.division_code < $3 OR o.division_code IN ($4, $5, $6, $7, $8))) "
-	                                "AND ($9 = '' OR o.item = $9) AND ($10 = '' OR o.status = $10) "
-	                                "ORDER BY o.id DESC LIMIT $11 OFFSET $12");
+#define OFFER_WHERE                                                                                             \
+	"WHERE ($1 <> 0 AND o.partner_id = $1 OR $1 = 0 AND (o.division_code >= $2 AND o.division_code < $3 OR "     \
+	"o.division_code IN ($4, $5, $6, $7, $8))) AND ($9 = '' OR o.item = $9) AND ($10 = '' OR o.status = $10) "
+	db_stmt *st = db_prepare(r->db, "SELECT " OFFER_COLS OFFER_FROM OFFER_WHERE "ORDER BY o.id DESC LIMIT $11 OFFSET $12");
 	int rc = st ? db_bindf(st, "Ittttttttt" "II", (int64_t)partner, lo, hi, p[0], p[1], p[2], p[3], p[4], item, status,
 	                       (int64_t)limit, (int64_t)offset)
 	            : DB_ERROR;
@@ -357,11 +358,17 @@ int h_offers_list(struct req *r)
 	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
 		json_array_append_new(items, offer_json(st));
 	db_reset(st);
+	int64_t total = 0; /* all that match, not the page */
+	if (rc == DB_DONE) {
+		int qrc = db_query_int64(r->db, &total, "SELECT COUNT(*) " OFFER_FROM OFFER_WHERE, "Ittttttttt", (int64_t)partner,
+		                         lo, hi, p[0], p[1], p[2], p[3], p[4], item, status);
+		rc = qrc == DB_ROW ? DB_DONE : qrc;
+	}
 	if (rc != DB_DONE) {
 		json_decref(items);
 		return reply_db_error(r, rc);
 	}
-	return reply_json(r, 200, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)json_array_size(items)));
+	return reply_json(r, 200, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)total));
 }
 
 static const char *const offer_statuses[] = {"open", "withdrawn", NULL};
@@ -378,13 +385,21 @@ static int offer_patch_txn(db *d, void *vc)
 	struct pctx *c = vc;
 	struct req *r = c->r;
 	json_t *b = r->json, *before = NULL;
-	int rc = offer_load(d, &r->user, c->id, &before);
+	int rc = db_lock_row(d, "offers", c->id); /* read, then written back */
+	if (rc == 0)
+		rc = offer_load(d, &r->user, c->id, &before);
 	if (rc == DB_DONE) {
 		err_set(c->e, 404, "not_found", NULL, "未找到该捐赠意向，或不在您的权限范围内");
 		return DB_APP;
 	}
 	if (rc != DB_ROW)
 		return rc;
+	if (r->user.role != ROLE_PARTNER && !scope_contains(r->user.scope, jstr(before, "division_code"))) {
+		/* a wider offer (a province's, the nation's) is visible to a county, not its to change */
+		err_set(c->e, 403, "out_of_scope", "division_code", "该捐赠意向的服务区域超出您的管辖范围，只能查看");
+		json_decref(before);
+		return DB_APP;
+	}
 	int64_t q = jint(b, "quantity", json_integer_value(json_object_get(before, "quantity")));
 	int64_t pledged = json_integer_value(json_object_get(before, "pledged"));
 	if (q < pledged) {

@@ -689,6 +689,9 @@ static int patch_txn(db *d, void *vc)
 	json_array_clear(c->errs);
 	json_decref(c->before);
 	c->before = NULL;
+	int lrc = db_lock_row(d, "persons", c->id); /* read, then written back */
+	if (lrc != 0)
+		return lrc;
 	db_stmt *st = db_prepare(d, "SELECT " PERSON_COLS PERSON_FROM "WHERE p.id = $1");
 	if (!st)
 		return DB_ERROR;
@@ -813,6 +816,8 @@ int h_person_patch(struct req *r)
 	if (pii_ready_or_reply(r) != 0 || req_param_id_or_reply(r, 0, &id) != 0 ||
 	    jspec_check_or_reply(r, r->json, person_spec, 1) != 0)
 		return 0;
+	if (json_object_size(r->json) == 0)
+		return reply_error(r, 422, "nothing_to_change", "请求中没有要修改的内容", NULL);
 	struct patch_ctx c = {r, id, json_array(), NULL};
 	int rc = db_txn(r->db, 1, patch_txn, &c);
 	json_decref(c.before);

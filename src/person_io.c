@@ -217,13 +217,9 @@ int person_import_csv(db *d, const struct user *u, int64_t now, const char *data
 	}
 	res->rows = (int)t.nrows - 1;
 	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, json_array(), json_object()};
-	/* one transaction holds every row: on SQLite give it room in memory rather
-	 * than spilling pages to the WAL half way (back to the default after) */
-	if (d->engine == DB_SQLITE)
-		db_exec(d, "PRAGMA cache_size = -262144");
+	db_bulk_begin(d); /* one transaction holds every row */
 	int r = db_txn(d, 1, import_txn, &c);
-	if (d->engine == DB_SQLITE)
-		db_exec(d, "PRAGMA cache_size = -2000");
+	db_bulk_end(d);
 	json_decref(c.later);
 	json_decref(c.towns);
 	if (r != 0 && r != DB_APP) {

@@ -198,11 +198,11 @@ int h_pledges_list(struct req *r)
 	int64_t inst = r->user.role == ROLE_REPORTER ? r->user.institution_id : 0;
 	scope_range(div, lo, hi);
 	/* a partner: its own pledges; everyone: inside the division asked for (default the scope) */
-	db_stmt *st = db_prepare(r->db, "SELECT " PLEDGE_COLS PLEDGE_FROM
-	                                "WHERE ($1 = 0 OR p.partner_id = $1) AND p.division_code >= $2 "
-	                                "AND p.division_code < $3 AND ($4 = 0 OR n.institution_id = $4) "
-	                                "AND ($5 = 0 OR p.need_id = $5) AND ($6 = 0 OR p.offer_id = $6) "
-	                                "AND ($7 = '' OR p.status = $7) ORDER BY p.id DESC LIMIT $8 OFFSET $9");
+#define PLEDGE_WHERE                                                                                            \
+	"WHERE ($1 = 0 OR p.partner_id = $1) AND p.division_code >= $2 AND p.division_code < $3 "                    \
+	"AND ($4 = 0 OR n.institution_id = $4) AND ($5 = 0 OR p.need_id = $5) AND ($6 = 0 OR p.offer_id = $6) "      \
+	"AND ($7 = '' OR p.status = $7) "
+	db_stmt *st = db_prepare(r->db, "SELECT " PLEDGE_COLS PLEDGE_FROM PLEDGE_WHERE "ORDER BY p.id DESC LIMIT $8 OFFSET $9");
 	int rc = st ? db_bindf(st, "IttIIItII", partner, lo, hi, inst, (int64_t)need, (int64_t)offer, status,
 	                       (int64_t)limit, (int64_t)offset)
 	            : DB_ERROR;
@@ -214,7 +214,14 @@ int h_pledges_list(struct req *r)
 		json_decref(items);
 		return reply_db_error(r, rc);
 	}
-	return reply_json(r, 200, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)json_array_size(items)));
+	int64_t total = 0; /* all that match, not the page */
+	rc = db_query_int64(r->db, &total, "SELECT COUNT(*) " PLEDGE_FROM PLEDGE_WHERE, "IttIIIt", partner, lo, hi, inst,
+	                    (int64_t)need, (int64_t)offer, status);
+	if (rc != DB_ROW) {
+		json_decref(items);
+		return reply_db_error(r, rc);
+	}
+	return reply_json(r, 200, json_pack("{s:o,s:I}", "items", items, "total", (json_int_t)total));
 }
 
 /* ---------- ship, receive, cancel ---------- */

@@ -7,16 +7,41 @@
 
 #define WINDOW 7
 
+/* One earlier day's stock and use of each item: from its derived supply
+ * (small) when it holds them, else from its values (reports derived before
+ * "used" was kept there). New reference, or NULL. */
+static json_t *day_of(const char *derived, const char *vals)
+{
+	json_t *d = json_loads(derived, 0, NULL), *sup = json_object_get(d, "supply"), *out = NULL;
+	const char *item;
+	json_t *v;
+	int complete = json_is_object(sup);
+	json_object_foreach(sup, item, v) complete &= json_object_get(v, "used") != NULL;
+	if (complete && json_object_size(sup)) {
+		out = json_object(); /* as values: stock_<item>, used_<item> */
+		json_object_foreach(sup, item, v)
+		{
+			char k[96];
+			snprintf(k, sizeof k, "stock_%s", item);
+			json_object_set(out, k, json_object_get(v, "stock"));
+			snprintf(k, sizeof k, "used_%s", item);
+			json_object_set(out, k, json_object_get(v, "used"));
+		}
+	}
+	json_decref(d);
+	return out ? out : json_loads(vals, 0, NULL);
+}
+
 json_t *supply_derive(db *d, const struct template *t, int64_t inst, const char *period, json_t *values, int *rc)
 {
 	json_t *days[WINDOW];
 	int n = 0;
 	days[n++] = values;
-	db_stmt *st = db_prepare(d, "SELECT vals FROM reports WHERE template_code = $1 AND institution_id = $2 AND period < $3 "
-	                            "AND status IN ('submitted', 'approved') ORDER BY period DESC LIMIT 6");
+	db_stmt *st = db_prepare(d, "SELECT derived, vals FROM reports WHERE template_code = $1 AND institution_id = $2 AND "
+	                            "period < $3 AND status IN ('submitted', 'approved') ORDER BY period DESC LIMIT 6");
 	*rc = st ? db_bindf(st, "tIt", t->code, inst, period) : DB_ERROR;
 	while ((*rc == 0 || *rc == DB_ROW) && (*rc = db_step(st)) == DB_ROW && n < WINDOW) {
-		json_t *v = json_loads(db_column_text(st, 0), 0, NULL);
+		json_t *v = day_of(db_column_text(st, 0), db_column_text(st, 1));
 		if (v)
 			days[n++] = v;
 	}
@@ -42,6 +67,8 @@ json_t *supply_derive(db *d, const struct template *t, int64_t inst, const char 
 		}
 		double avg = counted ? use / counted : 0;
 		json_t *item = json_pack("{s:f,s:f}", "stock", json_number_value(stock), "avg_use", round(avg * 100) / 100);
+		json_t *used_today = json_object_get(values, used_code); /* kept for the next days' averages */
+		json_object_set(item, "used", json_is_number(used_today) ? used_today : json_null());
 		if (avg > 0) {
 			double dd = json_number_value(stock) / avg;
 			json_object_set_new(item, "days", json_real(round(dd * 10) / 10));

@@ -49,6 +49,10 @@ int visit_insert(db *d, struct visit_in *c)
 {
 	char div[SCOPE_MAX], last[11], registered[11], situation[24], cls[8], birth[11];
 	const char *date = c->date;
+	/* the person row is read, then written back (last visit, next due) */
+	int lrc = db_lock_row(d, "persons", c->person);
+	if (lrc != 0)
+		return lrc;
 	db_stmt *st = db_prepare(d, "SELECT division_code, COALESCE(last_visit, ''), registered, situation, risk_class, "
 	                            "birth_date FROM persons WHERE id = $1");
 	if (!st)

@@ -130,7 +130,7 @@ before(async () => {
   ctx.diffOut = await post('/api/v1/difficulties', { institution_id: ctx.instOut, category: 'drugs', text: '矩阵：越权药品紧张' });
   ctx.partnerIn = (await admin.get('/api/v1/partners')).body.items.find((p) => p.name === '湖北省慈善总会').id;
   ctx.partnerOut = await post('/api/v1/partners', { name: '北京矩阵志愿队', kind: 'volunteer', division_code: '11' });
-  ctx.offerIn = await post('/api/v1/offers', { partner_id: ctx.partnerIn, item: 'antipyretic', quantity: 100, division_code: '4201', available_from: '2022-12-01' });
+  ctx.offerIn = await post('/api/v1/offers', { partner_id: ctx.partnerIn, item: 'antipyretic', quantity: 100, division_code: '420102', available_from: '2022-12-01' });
   ctx.offerOut = await post('/api/v1/offers', { partner_id: ctx.partnerOut, item: 'antipyretic', quantity: 100, division_code: '110105', available_from: '2022-12-01' });
   ctx.pledgeIn = await post('/api/v1/pledges', { need_id: ctx.needIn, offer_id: ctx.offerIn, quantity: 1 });
   ctx.pledgeOut = await post('/api/v1/pledges', { need_id: ctx.needOut, offer_id: ctx.offerOut, quantity: 1 });

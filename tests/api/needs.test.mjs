@@ -195,6 +195,18 @@ test('scope: officials see and write only inside their division, reporters only 
   assert.equal(sum.status, 200);
   assert.ok(sum.body.by_division.every((d) => d.code.startsWith('420102')));
   assert.equal((await rep.get('/api/v1/partners')).status, 403);
+  // a province-wide offer is visible to a county official, not its to change or to make
+  const wide = await created(admin, '/api/v1/offers', { partner_id: partner.id, item: 'antipyretic', quantity: 50, division_code: '42', available_from: '2022-12-01' });
+  assert.ok((await j.get('/api/v1/offers?per_page=1000')).body.items.some((o) => o.id === wide.id), 'visible');
+  const edit = await j.patch(`/api/v1/offers/${wide.id}`, { quantity: 1 });
+  assert.equal(edit.status, 403, edit.text);
+  assert.equal(edit.body.error.code, 'out_of_scope');
+  assert.equal(Number(sql(srv.db, `SELECT quantity FROM offers WHERE id = ${wide.id}`)), 50, 'unchanged');
+  const make = await j.post('/api/v1/offers', { partner_id: partner.id, item: 'antipyretic', quantity: 5, division_code: '42', available_from: '2022-12-01' });
+  assert.equal(make.status, 422, make.text);
+  assert.equal(make.body.error.code, 'out_of_scope');
+  const ok = await j.post('/api/v1/offers', { partner_id: partner.id, item: 'antipyretic', quantity: 5, division_code: '420102', available_from: '2022-12-01' });
+  assert.equal(ok.status, 201, ok.text);
 });
 
 test('a partner sees needs of its own area only, without personal data, and its own offers and pledges', async () => {

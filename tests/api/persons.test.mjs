@@ -455,3 +455,24 @@ test('CLI: import persons and export persons|subsidies', async () => {
   r = cli(['import', 'persons', '--db', srv.db, f], { env: { ...env, CAREWATCH_KEY_FILE: wrong } });
   assert.notEqual(r.status, 0);
 });
+
+test('racing writes to one person lose nothing: concurrent visits and edits leave the latest visit and its due date', async () => {
+  const p = (await admin.post('/api/v1/persons', person({ name: '并发对象' }))).body;
+  // 24 visits from three sessions at once, the latest (12-27) somewhere in the middle
+  const dates = Array.from({ length: 24 }, (_, i) => `2026-12-${String(i === 11 ? 27 : 1 + ((i * 7) % 26)).padStart(2, '0')}`);
+  const who = [admin, worker, jiangan];
+  const rs = await Promise.all([
+    ...dates.map((date, i) => who[i % 3].post(`/api/v1/persons/${p.id}/visits`, { date, mode: 'phone', findings: '电话询问', help: '' })),
+    admin.patch(`/api/v1/persons/${p.id}`, { address: '大智街道友谊路2号' }),
+    jiangan.patch(`/api/v1/persons/${p.id}`, { guardian: '李四 13900002222' }),
+  ]);
+  for (const r of rs) assert.ok(r.status === 200 || r.status === 201, r.text);
+  const row = sql(srv.db, `SELECT last_visit, next_due, visit_count, address, guardian FROM persons WHERE id = ${p.id}`).split('|');
+  assert.equal(row[0], '2026-12-27', 'the latest visit wins, whatever the order the requests committed in');
+  assert.equal(row[2], String(dates.length), 'every visit counted');
+  const one = await admin.get(`/api/v1/persons/${p.id}`);
+  assert.equal(one.body.last_visit, '2026-12-27');
+  assert.equal(one.body.next_due, row[1]);
+  assert.ok(row[1] > '2026-12-27', 'the due date follows the latest visit');
+  assert.equal(row[3], '大智街道友谊路2号');
+});

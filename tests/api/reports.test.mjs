@@ -435,5 +435,17 @@ test('days of supply: stock ÷ average use over the last 7 reported days; low it
   assert.deepEqual(fix.body.low_supply, []);
   const r2 = await hongshan.get(`/api/v1/rollups?template=${T}&period=2023-01-05&division=420111`);
   assert.equal(r2.body.division.values.low_supply_antipyretic || 0, 0);
+  // earlier days are read from their derived stock and use; reports derived before "used"
+  // was kept there are read from their values: the same answer either way
+  srv.setClock(at('2023-01-06', 9));
+  const next = good({ stock_antipyretic: 45, used_antipyretic: 10, stock_antiviral: 100, used_antiviral: 1 });
+  const a = await hongshan.put(path(inst, '2023-01-06'), { status: 'draft', values: next });
+  assert.equal(a.status, 201, a.text);
+  const viaDerived = (await hongshan.put(path(inst, '2023-01-06'), { status: 'submitted', values: next })).body.supply.antipyretic;
+  sql(srv.db, `UPDATE reports SET derived = '{}' WHERE institution_id = ${inst} AND period < '2023-01-06'`);
+  const viaValues = (await hongshan.put(path(inst, '2023-01-06'), { status: 'submitted', values: { ...next, fever_today: 1 } })).body.supply.antipyretic;
+  assert.deepEqual(viaValues, viaDerived);
+  assert.equal(viaDerived.avg_use, 10); // (10 + 10 + 10 + 10) / 4 days with stock
+  assert.equal(viaDerived.days, 4.5);
   srv.setClock(at(DAY, 10));
 });

@@ -61,7 +61,7 @@ test('offline: the input is kept and submitted exactly once when the connection 
   await page.click('button[name=submit]');
   await page.waitForFunction(() => /网络已断开/.test(document.querySelector('.message').textContent));
   // the draft survives a reload while offline
-  const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cw.draft.')).length);
+  const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => /^cw\.u\d+\.draft\./.test(k)).length);
   assert.equal(saved, 1);
   assert.equal(Number(sql(srv.db, `SELECT version FROM reports WHERE institution_id = ${instId} AND period = '${today}'`)), v0);
   await context.setOffline(false);
@@ -69,7 +69,7 @@ test('offline: the input is kept and submitted exactly once when the connection 
   await page.waitForTimeout(500);
   assert.equal(Number(sql(srv.db, `SELECT version FROM reports WHERE institution_id = ${instId} AND period = '${today}'`)), v0 + 1, 'submitted once');
   assert.equal(sql(srv.db, `SELECT vals FROM reports WHERE institution_id = ${instId} AND period = '${today}'`).includes('"fever_today":3'), true);
-  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cw.draft.')).length), 0);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => /^cw\.u\d+\.draft\./.test(k)).length), 0);
   assert.deepEqual(real(problems), []);
   await context.close();
 });

@@ -55,12 +55,15 @@ test('a worker on a phone: overdue today, a visit in a few taps, and one recorde
   await page.click('button[name="mode-in_person"]');
   await page.click('button[name=record]');
   await page.waitForFunction(() => /保存在本机/.test(document.querySelector('form.visit-form [role=status]')?.textContent || ''));
-  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('cw.visit.outbox') || '[]'));
+  // the outbox is the signed-in worker's own (cw.u<user id>.visit.outbox)
+  const outboxKey = await page.evaluate(() => Object.keys(localStorage).find((k) => /^cw\.u\d+\.visit\.outbox$/.test(k)) || '');
+  assert.notEqual(outboxKey, '');
+  const queued = await page.evaluate((k) => JSON.parse(localStorage.getItem(k) || '[]'), outboxKey);
   assert.equal(queued.length, 1);
   assert.equal(visits(id), before + 1, 'nothing reached the server');
   // ... and sent once when the connection is back
   await context.setOffline(false);
-  await page.waitForFunction(() => !localStorage.getItem('cw.visit.outbox'), null, { timeout: 10000 });
+  await page.waitForFunction((k) => !localStorage.getItem(k), outboxKey, { timeout: 10000 });
   assert.equal(visits(id), before + 2);
   assert.equal(sql(srv.db, `SELECT help FROM visits WHERE person_id = ${id} ORDER BY id DESC LIMIT 1`), '送来米和油');
   // a second flush (another online event) stores nothing more

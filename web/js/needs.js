@@ -63,7 +63,7 @@ document.addEventListener('alpine:init', function () {
           const r = await api.get('/api/v1/needs' + q);
           this.needs = r.items;
           this.total = r.total;
-          this.proposals = (await api.get('/api/v1/needs?status=proposed&per_page=100' + (this.division ? '&division=' + this.division : ''))).items;
+          this.proposals = (await api.get('/api/v1/needs' + api.query({ status: 'proposed', per_page: 100, division: this.division }))).items;
           this.pledges = (await api.get('/api/v1/pledges' + api.query({ division: this.division, per_page: 100 }))).items;
           const d = await api.get('/api/v1/difficulties' + api.query({ division: this.division, per_page: 100 }));
           this.diffs = d.items.map((x) => Object.assign(x, { newStatus: x.status, newResponse: x.response }));

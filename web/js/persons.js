@@ -6,13 +6,17 @@
 'use strict';
 (function () {
   const api = window.cwApi;
-  const OUTBOX = 'cw.visit.outbox';
+  /* The outbox and drafts belong to the signed-in user: on a shared phone the
+   * next user never sends, or sees, another's visits (they wait for their own
+   * user's next sign-in). */
+  function mine(key) { const u = Alpine.store('ui').user; return 'cw.u' + (u ? u.id : 0) + '.' + key; }
+  const OUTBOX = () => mine('visit.outbox');
 
   function outbox() {
-    try { return JSON.parse(localStorage.getItem(OUTBOX) || '[]'); } catch (e) { return []; }
+    try { return JSON.parse(localStorage.getItem(OUTBOX()) || '[]'); } catch (e) { return []; }
   }
   function setOutbox(list) {
-    if (list.length) localStorage.setItem(OUTBOX, JSON.stringify(list)); else localStorage.removeItem(OUTBOX);
+    if (list.length) localStorage.setItem(OUTBOX(), JSON.stringify(list)); else localStorage.removeItem(OUTBOX());
   }
   /* Sends queued visits in order; each carries its client_key, so a visit the
    * server already has is not stored twice. Stops at the first network error. */
@@ -181,7 +185,7 @@
         get canWrite() { return can('persons.write'); },
         get canPii() { return can('pii'); },
         get modes() { return opts('mode'); },
-        get draftKey() { return 'cw.visit.draft.' + this.routeId; },
+        get draftKey() { return mine('visit.draft.' + this.routeId); },
         async init() {
           this.v = this.loadDraft();
           this.queued = outbox().filter((x) => x.person === this.routeId).length;

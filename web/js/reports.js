@@ -26,7 +26,8 @@ document.addEventListener('alpine:init', function () {
     return {
       tpl: null, inst: null, period: today(), values: {}, report: null, details: [], confirm: false,
       busy: false, message: '', offline: !navigator.onLine, queued: false, loaded: false, fromPeriod: '',
-      get key() { return 'cw.draft.' + (this.tpl ? this.tpl.code : '') + '.' + (this.inst ? this.inst.id : '') + '.' + this.period; },
+      // the signed-in user's draft: on a shared phone another user never sends it
+      get key() { return 'cw.u' + user().id + '.draft.' + (this.tpl ? this.tpl.code : '') + '.' + (this.inst ? this.inst.id : '') + '.' + this.period; },
       async init() {
         window.addEventListener('online', () => { this.offline = false; this.flushQueued(); });
         window.addEventListener('offline', () => { this.offline = true; });
