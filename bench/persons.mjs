@@ -15,10 +15,12 @@
 //      p95 of --runs requests each, with the database size.
 //
 //   node bench/persons.mjs [--persons 1000000] [--visits-per 5] [--import 200000]
-//        [--county 420102] [--scale 10000000] [--runs 200]
+//        [--county 420102] [--scale 10000000] [--runs 200] [--pg URI]
 //
-// SQLite only (the engine most deployments of one province start with); never
-// run by the tests, and it asserts nothing about time.
+// SQLite by default; --pg URI (a cluster where it may create a database, e.g.
+// scripts/pg-cluster.sh) measures carewatch on PostgreSQL instead (the fill
+// then uses generate_series, and ANALYZE runs after it as after an import).
+// Never run by the tests, and it asserts nothing about time.
 import { writeFileSync, statSync, readFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -47,10 +49,17 @@ const townships = readFileSync(streetsCsv, 'utf8').split('\n').slice(1).filter(B
 console.log(`townships: ${townships.length}; persons ${N.toLocaleString()}, visits ${(N * VPER).toLocaleString()}; ` +
   `county ${COUNTY} at the density of ${SCALE.toLocaleString()} people`);
 
-const srv = await startServer({ demo: false, clock: T, threads: 4 });
+const PG = arg('pg', '');
+const srv = await startServer({ demo: false, clock: T, threads: 4, env: PG ? { CAREWATCH_TEST_PG: PG } : { CAREWATCH_TEST_PG: '' } });
 const db = srv.db;
+const psql = (script) => {
+  const r = spawnSync('psql', [db, '-v', 'ON_ERROR_STOP=1', '-qAt'], { input: script, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error('psql: ' + r.stderr);
+  return r.stdout.trim();
+};
+console.log(`engine: ${PG ? 'PostgreSQL' : 'SQLite'}`);
 try {
-  const add = cli(['user', 'add', '--db', db, '--login', 'bench', '--role', 'admin', '--scope', ''], { input: 'Bench-2026-pass\n' });
+  const add = cli(['user', 'add', '--db', db, '--login', 'bench', '--role', 'admin', '--scope', ''], { input: 'Bench-2026-pass\n', env: srv.env });
   if (add.status !== 0) throw new Error(add.stderr);
 
   // ---- 1. import through the real path
@@ -67,7 +76,7 @@ try {
   const csv = path.join(srv.dir, 'import.csv');
   writeFileSync(csv, lines.join('\n') + '\n');
   const t0 = performance.now();
-  const imp = cli(['import', 'persons', '--db', db, csv]);
+  const imp = cli(['import', 'persons', '--db', db, csv], { env: srv.env });
   const secs = (performance.now() - t0) / 1000;
   if (imp.status !== 0) throw new Error(imp.stdout.slice(-500) + imp.stderr);
   const m = imp.stdout.match(/\(([\d.]+) persons\/s; ([\d.]+) s of CPU: ([\d.]+) persons per CPU second\)/) || [];
@@ -75,7 +84,7 @@ try {
     `encryption, audit, commit) = ${Math.round(IMPORT / secs).toLocaleString()} persons/s; inside the import ` +
     `${Number(m[1]).toLocaleString()} persons/s, ${m[2]} s of CPU = ${Number(m[3]).toLocaleString()} persons per CPU second`);
 
-  // ---- 2. bulk fill (SQL generated inside SQLite)
+  // ---- 2. bulk fill (SQL generated inside the database)
   const fill = Math.max(0, N - IMPORT);
   const tf = performance.now();
   const catExpr = `CASE i % 9 ${CATS.map((c, k) => `WHEN ${k} THEN ',${c},'`).join(' ')} END`;
@@ -92,7 +101,27 @@ SELECT '对象' || i, ${catExpr}, (SELECT code FROM ${townTable} WHERE k = i % (
   ${VPER}, ${T}, ${T}
 FROM n;`;
   const dense = Math.round(SCALE / 2978); // people in one county at the issue's scale
-  sqlite(db, `PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-400000;
+  const pgGen = (count, townTable) => `
+INSERT INTO persons(name, categories, division_code, address, cid_enc, cid_hash, cid_masked, phone_enc, phone_masked,
+  birth_date, sex, guardian, situation, chronic_disease, vaccination, risk_class, risk_score, risk_reasons, registered,
+  next_due, last_visit, visit_count, created_at, updated_at)
+SELECT '对象' || i, ${catExpr}, t.code, '某某路' || (i % 300) || '号', 'x', lpad((i + ${IMPORT + 1})::text, 64, '0'),
+  '4201**********000X', 'x', '139****0000', to_char(make_date((1930 + i % 85)::int, (1 + i % 12)::int, (1 + i % 28)::int), 'YYYY-MM-DD'),
+  CASE i % 2 WHEN 0 THEN 'F' ELSE 'M' END, '', 'at_home', 'none', 'full',
+  CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'yellow' ELSE 'green' END, i % 7, '[]', '2026-01-01',
+  to_char(date '${TODAY}' + ((i * 7919) % 45 - 20)::int, 'YYYY-MM-DD'), to_char(date '${TODAY}' + ((i * 7919) % 45 - 50)::int, 'YYYY-MM-DD'),
+  ${VPER}, ${T}, ${T}
+FROM generate_series(1::bigint, ${count}) i JOIN ${townTable} t ON t.k = i % (SELECT COUNT(*) FROM ${townTable});`;
+  if (PG) psql(`CREATE TEMP TABLE t_all AS SELECT (ROW_NUMBER() OVER (ORDER BY code) - 1)::bigint AS k, code FROM divisions WHERE level = 4;
+CREATE TEMP TABLE t_county AS SELECT (ROW_NUMBER() OVER (ORDER BY code) - 1)::bigint AS k, code FROM divisions WHERE level = 4 AND code LIKE '${COUNTY}%';
+CREATE INDEX ON t_all(k); CREATE INDEX ON t_county(k); ANALYZE t_all; ANALYZE t_county;
+SET synchronous_commit = off;
+${pgGen(fill, 't_all')} ${pgGen(dense, 't_county')}
+INSERT INTO visits(person_id, visit_date, mode, visitor_id, visitor, findings, help, follow_up, follow_up_needed, next_due, created_at)
+SELECT p.id, to_char(COALESCE(p.last_visit::date, date '${TODAY}') - (k - 1) * 30, 'YYYY-MM-DD'), 'in_person', 0, 'bench', '{}', '', '', 0, p.next_due, ${T}
+FROM persons p, generate_series(1, ${VPER}) k;
+ANALYZE persons; ANALYZE visits;`);
+  else sqlite(db, `PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-400000;
 CREATE TEMP TABLE t_all(k INTEGER PRIMARY KEY, code TEXT);
 INSERT INTO t_all(k, code) SELECT ROW_NUMBER() OVER (ORDER BY code) - 1, code FROM divisions WHERE level = 4;
 CREATE TEMP TABLE t_county(k INTEGER PRIMARY KEY, code TEXT);
@@ -105,11 +134,13 @@ SELECT p.id, date(COALESCE(p.last_visit, '${TODAY}'), printf('-%d days', (k.j - 
 FROM persons p, k;
 COMMIT;`);
   const fillSecs = (performance.now() - tf) / 1000;
-  const counts = sqlite(db, 'SELECT (SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM visits), ' +
+  const q = PG ? psql : (x) => sqlite(db, x);
+  const counts = q('SELECT (SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM visits), ' +
     `(SELECT COUNT(*) FROM persons WHERE division_code >= '${COUNTY}' AND division_code < '${COUNTY.slice(0, 5)}${Number(COUNTY[5]) + 1}')`).split('|').map(Number);
+  const size = PG ? Number(psql('SELECT pg_database_size(current_database())')) : statSync(db).size;
   console.log(`filled in ${fillSecs.toFixed(1)} s: ${counts[0].toLocaleString()} persons, ${counts[1].toLocaleString()} visits; ` +
-    `county ${COUNTY}: ${counts[2].toLocaleString()} people; database ${(statSync(db).size / 1e9).toFixed(2)} GB`);
-  const town = sqlite(db, `SELECT division_code FROM persons WHERE division_code LIKE '${COUNTY}%' GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1`);
+    `county ${COUNTY}: ${counts[2].toLocaleString()} people; database ${(size / 1e9).toFixed(2)} GB`);
+  const town = q(`SELECT division_code FROM persons WHERE division_code LIKE '${COUNTY}%' GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1`);
 
   // ---- 3. the lists over HTTP
   const login = await srv.fetch('/api/v1/session', { method: 'POST', headers: { 'content-type': 'application/json' },
