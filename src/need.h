@@ -50,17 +50,19 @@ int need_visible(const struct user *u, int64_t institution_id, const char *divis
 int need_propose_from_report(db *d, int64_t institution_id, const char *division, const char *period,
                              json_t *derived, int64_t now, json_t *audit_rows);
 
-/* 1 way to check a partner: DB_ROW (division, SCOPE_MAX bytes, filled when
- * not NULL), DB_DONE when there is no such partner, or a DB_* error. */
+/* Looks up a partner organisation (partner.c): DB_ROW (its division, SCOPE_MAX
+ * bytes, filled when not NULL), DB_DONE when there is none, or a DB_* error. */
 int partner_exists(db *d, int64_t id, char *division);
 
 /* Next reference [county]-[sequence] for a need of division (in the caller's
  * write transaction). out holds 32 bytes. 0 or a DB_* error. */
 int need_next_ref(db *d, const char *division, char *out);
 
-/* The needs list (紧急药品物资需求清单) by division and item, in scope: as a
- * CSV or xlsx file into out. group is the division level to group by (0
- * province ... 3 county; -1: one row per need). 0, or -1 with e filled. */
+/* The needs list (紧急药品物资需求清单) inside division (u NULL: the command
+ * line; else also checked against u's scope, a reporter's own institution
+ * only): active needs summed by the next division level and item, or one row
+ * per need (per_need), as xlsx or CSV appended to out; *rows counts the data
+ * rows. 0, or -1 with e filled. */
 int need_export(db *d, const struct user *u, const char *division, int xlsx, int per_need, struct buf *out,
                 int64_t *rows, struct cw_err *e);
 
