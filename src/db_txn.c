@@ -102,10 +102,10 @@ struct gjob {
 	int rc;
 	int done;
 	struct gjob *next;
+	pthread_cond_t cv; /* its thread sleeps here: woken when done, or to lead */
 };
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
 static struct gjob *g_head, **g_tail = &g_head;
 static int g_leader; /* a batch is running */
 
@@ -154,16 +154,19 @@ int db_txn_group(db *d, db_txn_fn fn, void *ctx)
 {
 	if (d->engine != DB_SQLITE || d->in_txn)
 		return db_txn(d, 1, fn, ctx);
-	struct gjob me = {fn, ctx, 0, 0, NULL};
+	struct gjob me = {fn, ctx, 0, 0, NULL, PTHREAD_COND_INITIALIZER};
 	pthread_mutex_lock(&g_mu);
 	*g_tail = &me;
 	g_tail = &me.next;
 	while (!me.done) {
 		if (g_leader) {
-			pthread_cond_wait(&g_cv, &g_mu);
+			/* only this job's completion, or a call to lead, wakes this
+			 * thread: not every batch of every other thread */
+			pthread_cond_wait(&me.cv, &g_mu);
 			continue;
 		}
-		/* lead: take up to GROUP_MAX queued jobs (this one among them) */
+		/* lead: take up to GROUP_MAX queued jobs from the head (this one
+		 * among them, unless the queue is longer: then it leads again) */
 		g_leader = 1;
 		struct gjob *batch = g_head, *last = g_head;
 		for (int n = 1; n < GROUP_MAX && last->next; n++)
@@ -176,12 +179,16 @@ int db_txn_group(db *d, db_txn_fn fn, void *ctx)
 		run_batch(d, batch);
 		pthread_mutex_lock(&g_mu);
 		for (struct gjob *j = batch, *nx; j; j = nx) {
-			nx = j->next;
+			nx = j->next; /* read before j's thread may return and free it */
 			j->done = 1;
+			if (j != &me)
+				pthread_cond_signal(&j->cv);
 		}
 		g_leader = 0;
-		pthread_cond_broadcast(&g_cv);
+		if (g_head && g_head != &me) /* the next batch: its first job's thread leads */
+			pthread_cond_signal(&g_head->cv);
 	}
 	pthread_mutex_unlock(&g_mu);
+	pthread_cond_destroy(&me.cv);
 	return me.rc == RUN_ALONE ? db_txn(d, 1, fn, ctx) : me.rc;
 }
