@@ -24,7 +24,7 @@
 // databases; without one it starts a throwaway cluster (scripts/pg-cluster.sh)
 // when PostgreSQL 15 is installed, else it measures SQLite only. Never run by
 // the tests; it asserts nothing about time.
-import { writeFileSync, statSync, readFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { writeFileSync, statSync, readFileSync, existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,6 +48,7 @@ const run = (cmd, args, opts = {}) => {
   return r.stdout;
 };
 const work = mkdtempSync(path.join(tmpdir(), 'cw-bench-'));
+chmodSync(work, 0o755); // a throwaway cluster below it runs as the postgres user when we are root
 
 // ---- PostgreSQL: the given cluster or a throwaway one
 let pgUri = arg('pg', process.env.CAREWATCH_PG_URI || ''), pgDir = '';

@@ -14,7 +14,7 @@
 // when PostgreSQL 15 is installed. Never run by the tests; asserts nothing
 // about time, only that the proposals keep the rules (never more than a need
 // lacks or an offer holds).
-import { writeFileSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, readFileSync, existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir, loadavg, cpus } from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,7 @@ const run = (cmd, args, opts = {}) => {
   return r.stdout;
 };
 const work = mkdtempSync(path.join(tmpdir(), 'cw-bench-match-'));
+chmodSync(work, 0o755); // a throwaway cluster below it runs as the postgres user when we are root
 const hash = (a, b, c) => { let h = (a * 2654435761 + b * 40503 + c * 2246822519) >>> 0; h ^= h >>> 15; h = Math.imul(h, 2246822507) >>> 0; h ^= h >>> 13; return h >>> 0; };
 // CPU time (user + system, ms) the server process has used: on a shared
 // machine the wall time of a request also measures the neighbours
