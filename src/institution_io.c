@@ -5,6 +5,7 @@
 #include "csv.h"
 #include "enums.h"
 #include "handlers.h"
+#include "import_rows.h"
 #include "http.h"
 #include "jspec.h"
 #include "log.h"
@@ -48,12 +49,6 @@ static int col_of(const char *header)
 	return -1;
 }
 
-static void problem(json_t *problems, long line, const char *field, const char *code, const char *msg)
-{
-	json_array_append_new(problems, json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)line, "field", field ? field : "",
-	                                          "code", code, "message", msg));
-}
-
 /* Builds the JSON body of one CSV row; cells that cannot be typed are
  * reported. Returns the object (new) — always, so later checks can run. */
 static json_t *row_object(const struct csv_table *t, size_t row, const int *map, json_t *problems, int *bad)
@@ -69,7 +64,7 @@ static json_t *row_object(const struct csv_table *t, size_t row, const int *map,
 			char *end;
 			long long n = strtoll(v, &end, 10);
 			if (*end) {
-				problem(problems, line, "beds", "invalid_type", "床位数必须是整数");
+				import_problem(problems, line, "beds", "invalid_type", "床位数必须是整数");
 				*bad = 1;
 			} else
 				json_object_set_new(o, "beds", json_integer(n));
@@ -107,51 +102,39 @@ static int recount(db *d)
 	return rc;
 }
 
+static json_t *inst_row(void *ctx, size_t row, json_t *problems, int *bad)
+{
+	struct import_ctx *c = ctx;
+	return row_object(c->t, row, c->map, problems, bad);
+}
+
+static int inst_row_check(db *d, void *ctx, json_t *o, json_t *errs)
+{
+	struct import_ctx *c = ctx;
+	return inst_check(d, c->u, o, 0, errs);
+}
+
+static int inst_row_insert(db *d, void *ctx, json_t *o)
+{
+	struct import_ctx *c = ctx;
+	int64_t id;
+	return inst_insert(d, c->u, c->now, o, c->later, &id);
+}
+
 static int import_txn(db *d, void *vc)
 {
 	struct import_ctx *c = vc;
 	struct inst_import_result *res = c->res;
-	json_array_clear(res->problems);
 	json_array_clear(c->later); /* a retried transaction starts afresh */
-	res->imported = res->rejected = 0;
 	int pg = d->engine == DB_PG;
 	if (pg && db_exec(d, "SET LOCAL carewatch.bulk_counts = 'on'") != 0) /* sql/007_counts_bulk.sql */
 		return DB_ERROR;
-	for (size_t row = 1; row < c->t->nrows; row++) {
-		int bad = 0;
-		long line = csv_row_line(c->t, row);
-		json_t *o = row_object(c->t, row, c->map, res->problems, &bad);
-		json_t *errs = jspec_check(o, inst_spec, 0);
-		if (!errs) {
-			errs = json_array();
-			int rc = inst_check(d, c->u, o, 0, errs);
-			if (rc != 0) {
-				json_decref(errs);
-				json_decref(o);
-				return rc;
-			}
-		}
-		size_t i;
-		json_t *e;
-		json_array_foreach(errs, i, e)
-		{
-			problem(res->problems, line, json_string_value(json_object_get(e, "field")),
-			        json_string_value(json_object_get(e, "code")), json_string_value(json_object_get(e, "message")));
-			bad = 1;
-		}
-		json_decref(errs);
-		if (bad) {
-			res->rejected++;
-			json_decref(o);
-			continue;
-		}
-		int64_t id;
-		int rc = inst_insert(d, c->u, c->now, o, c->later, &id);
-		json_decref(o);
-		if (rc != 0)
-			return rc;
-		res->imported++;
-	}
+	struct import_rows ir = {c->t, inst_spec, 1, inst_row, inst_row_check, inst_row_insert, c, res->problems, 0, 0};
+	int rows_rc = import_rows_run(d, &ir);
+	res->imported = ir.imported;
+	res->rejected = ir.rejected;
+	if (rows_rc != 0)
+		return rows_rc;
 	if (c->dry_run || (res->rejected && !c->skip_invalid))
 		return DB_APP; /* roll back: nothing imported */
 	if (pg) {

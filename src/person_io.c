@@ -1,6 +1,7 @@
 /* person_io.c — CSV import of the people registry and its CSV/xlsx export. */
 #include "person_io.h"
 #include "audit.h"
+#include "import_rows.h"
 #include "clock.h"
 #include "csv.h"
 #include "handlers.h"
@@ -41,12 +42,6 @@ static int col_of(const char *header)
 				return (int)i;
 	}
 	return -1;
-}
-
-static void problem(json_t *problems, long line, const char *field, const char *code, const char *msg)
-{
-	json_array_append_new(problems, json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)line, "field", field ? field : "",
-	                                          "code", code, "message", msg));
 }
 
 /* Splits a categories cell on 、 , ， ; ； | and spaces into codes. */
@@ -92,7 +87,7 @@ static json_t *row_object(const struct csv_table *t, size_t row, const int *map,
 			char *end;
 			long long n = strtoll(v, &end, 10);
 			if (*end || n <= 0) {
-				problem(problems, line, "worker_id", "invalid_type", "责任人编号必须是正整数");
+				import_problem(problems, line, "worker_id", "invalid_type", "责任人编号必须是正整数");
 				*bad = 1;
 			} else
 				json_object_set_new(o, "worker_id", json_integer(n));
@@ -100,7 +95,7 @@ static json_t *row_object(const struct csv_table *t, size_t row, const int *map,
 			int cbad = 0;
 			json_object_set_new(o, "categories", categories_cell(v, &cbad));
 			if (cbad) {
-				problem(problems, line, "categories", "invalid_category", "对象类别无效（应为孤寡老人、留守儿童等）");
+				import_problem(problems, line, "categories", "invalid_category", "对象类别无效（应为孤寡老人、留守儿童等）");
 				*bad = 1;
 			}
 		} else if (cols[k].values) {
@@ -121,58 +116,47 @@ struct import_ctx {
 	struct person_import_result *res;
 	json_t *later;
 	json_t *towns; /* townships found real in this import */
+	int today;           /* YYYYMMDD, local */
+	struct cid_info ci;  /* of the row just checked, for its insert */
 };
+
+static json_t *person_row(void *ctx, size_t row, json_t *problems, int *bad)
+{
+	struct import_ctx *c = ctx;
+	return row_object(c->t, row, c->map, problems, bad);
+}
+
+static int person_row_check(db *d, void *ctx, json_t *o, json_t *errs)
+{
+	struct import_ctx *c = ctx;
+	return person_check(d, c->u, o, c->today, errs, &c->ci, c->towns);
+}
+
+static int person_row_insert(db *d, void *ctx, json_t *o)
+{
+	struct import_ctx *c = ctx;
+	int64_t id;
+	int rc = person_insert(d, c->u, c->now, o, &c->ci, c->later, &id);
+	/* audit rows go out in chunks: memory stays flat however long the file */
+	if (rc == 0 && json_array_size(c->later) >= 4096) {
+		rc = audit_write_many(d, c->u, c->now, c->later);
+		json_array_clear(c->later);
+	}
+	return rc;
+}
 
 static int import_txn(db *d, void *vc)
 {
 	struct import_ctx *c = vc;
 	struct person_import_result *res = c->res;
-	int today = clock_local_ymd(c->now);
-	json_array_clear(res->problems);
+	c->today = clock_local_ymd(c->now);
 	json_array_clear(c->later);
-	res->imported = res->rejected = 0;
-	for (size_t row = 1; row < c->t->nrows; row++) {
-		int bad = 0;
-		struct cid_info ci;
-		long line = csv_row_line(c->t, row);
-		json_t *o = row_object(c->t, row, c->map, res->problems, &bad);
-		json_t *errs = bad ? json_array() : jspec_check(o, person_spec, 0);
-		if (!errs) {
-			errs = json_array();
-			int rc = person_check(d, c->u, o, today, errs, &ci, c->towns);
-			if (rc != 0) {
-				json_decref(errs);
-				json_decref(o);
-				return rc;
-			}
-		}
-		size_t i;
-		json_t *e;
-		json_array_foreach(errs, i, e)
-		{
-			problem(res->problems, line, json_string_value(json_object_get(e, "field")),
-			        json_string_value(json_object_get(e, "code")), json_string_value(json_object_get(e, "message")));
-			bad = 1;
-		}
-		json_decref(errs);
-		if (bad) {
-			res->rejected++;
-			json_decref(o);
-			continue;
-		}
-		int64_t id;
-		int rc = person_insert(d, c->u, c->now, o, &ci, c->later, &id);
-		json_decref(o);
-		if (rc != 0)
-			return rc;
-		res->imported++;
-		/* audit rows go out in chunks: memory stays flat however long the file */
-		if (json_array_size(c->later) >= 4096) {
-			if ((rc = audit_write_many(d, c->u, c->now, c->later)) != 0)
-				return rc;
-			json_array_clear(c->later);
-		}
-	}
+	struct import_rows ir = {c->t, person_spec, 0, person_row, person_row_check, person_row_insert, c, res->problems, 0, 0};
+	int rows_rc = import_rows_run(d, &ir);
+	res->imported = ir.imported;
+	res->rejected = ir.rejected;
+	if (rows_rc != 0)
+		return rows_rc;
 	if (c->dry_run || (res->rejected && !c->skip_invalid))
 		return DB_APP;
 	return audit_write_many(d, c->u, c->now, c->later);
@@ -216,7 +200,7 @@ int person_import_csv(db *d, const struct user *u, int64_t now, const char *data
 		goto cleanup;
 	}
 	res->rows = (int)t.nrows - 1;
-	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, json_array(), json_object()};
+	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, json_array(), json_object(), 0, {{0}, {0}, 0}};
 	db_bulk_begin(d); /* one transaction holds every row */
 	int r = db_txn(d, 1, import_txn, &c);
 	db_bulk_end(d);

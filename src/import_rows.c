@@ -1,0 +1,42 @@
+/* import_rows.c — the shared CSV import row loop (see import_rows.h). */
+#include "import_rows.h"
+
+void import_problem(json_t *problems, long line, const char *field, const char *code, const char *msg)
+{
+	json_array_append_new(problems, json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)line, "field", field ? field : "",
+	                                          "code", code, "message", msg));
+}
+
+int import_rows_run(db *d, struct import_rows *ir)
+{
+	json_array_clear(ir->problems);
+	ir->imported = ir->rejected = 0;
+	for (size_t row = 1; row < ir->t->nrows; row++) {
+		int bad = 0, rc = 0;
+		long line = csv_row_line(ir->t, row);
+		json_t *o = ir->row(ir->ctx, row, ir->problems, &bad);
+		json_t *errs = bad && !ir->spec_on_bad_rows ? json_array() : jspec_check(o, ir->spec, 0);
+		if (!errs) { /* the spec holds: the import's own rules */
+			errs = json_array();
+			rc = ir->check(d, ir->ctx, o, errs);
+		}
+		size_t i;
+		json_t *e;
+		json_array_foreach(errs, i, e)
+		{
+			import_problem(ir->problems, line, json_string_value(json_object_get(e, "field")),
+			               json_string_value(json_object_get(e, "code")),
+			               json_string_value(json_object_get(e, "message")));
+			bad = 1;
+		}
+		json_decref(errs);
+		if (rc == 0 && bad)
+			ir->rejected++;
+		else if (rc == 0 && (rc = ir->insert(d, ir->ctx, o)) == 0)
+			ir->imported++;
+		json_decref(o);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
