@@ -7,6 +7,7 @@
  */
 #ifndef CW_CLI_H
 #define CW_CLI_H
+#include <jansson.h>
 #include <stddef.h>
 
 #define CLI_MAX_OPTS 32
@@ -39,6 +40,9 @@ int cli_flag(struct cli *c, const char *name);
 /* Prints "carewatch: message" to stderr; returns the exit status 1 (or 2 for
  * usage errors through cli_usage). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints an import's per-row problems ("line N: field: message (code)") and the
+ * columns it ignored (ignored may be NULL). */
+void cli_print_problems(json_t *problems, json_t *ignored);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens cfg.db, applying migrations when migrate=1. NULL after printing why. */
 struct db *cli_open_db(int migrate);

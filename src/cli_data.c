@@ -43,7 +43,7 @@ static int spill(const char *out, const struct buf *b)
 }
 
 /* Prints an import's per-row problems, one line each. */
-static void print_problems(json_t *problems)
+void cli_print_problems(json_t *problems, json_t *ignored)
 {
 	size_t i;
 	json_t *p;
@@ -53,6 +53,8 @@ static void print_problems(json_t *problems)
 		       json_string_value(json_object_get(p, "field")), json_string_value(json_object_get(p, "message")),
 		       json_string_value(json_object_get(p, "code")));
 	}
+	json_array_foreach(ignored, i, p)
+		printf("ignored column: %s\n", json_string_value(p));
 }
 
 int cmd_import_institutions(struct cli *c)
@@ -75,11 +77,7 @@ int cmd_import_institutions(struct cli *c)
 		cli_fail("%s: %s (%s)", c->pos[0], e.msg, e.code);
 		goto cleanup;
 	}
-	print_problems(res.problems);
-	size_t i;
-	json_t *col;
-	json_array_foreach(res.ignored, i, col)
-		printf("ignored column: %s\n", json_string_value(col));
+	cli_print_problems(res.problems, res.ignored);
 	printf("%s: %d rows (%s), %d valid, %d rejected; ", c->pos[0], res.rows, res.encoding, res.imported,
 	       res.rejected);
 	if (res.committed) {
@@ -232,7 +230,7 @@ int cmd_import_reports(struct cli *c)
 		json_decref(res.problems);
 		goto done;
 	}
-	print_problems(res.problems);
+	cli_print_problems(res.problems, NULL);
 	printf("%s: %d rows (%s), %d valid, %d rejected, %d warnings accepted; ", c->pos[0], res.rows, res.encoding,
 	       res.valid, res.rejected, res.warnings);
 	if (res.committed) {

@@ -81,14 +81,7 @@ int cmd_import_persons(struct cli *c)
 	/* CPU time too: on a shared machine the wall clock measures the neighbours */
 	double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
 	             (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
-	size_t i;
-	json_t *p;
-	json_array_foreach(res.problems, i, p)
-		printf("line %lld: %s: %s (%s)\n", (long long)json_integer_value(json_object_get(p, "line")),
-		       json_string_value(json_object_get(p, "field")), json_string_value(json_object_get(p, "message")),
-		       json_string_value(json_object_get(p, "code")));
-	json_array_foreach(res.ignored, i, p)
-		printf("ignored column: %s\n", json_string_value(p));
+	cli_print_problems(res.problems, res.ignored);
 	printf("%s: %d rows (%s), %d valid, %d rejected; ", c->pos[0], res.rows, res.encoding, res.imported, res.rejected);
 	if (res.committed) {
 		printf("%d imported in %.2f s (%.0f persons/s; %.2f s of CPU: %.0f persons per CPU second)\n", res.imported,
