@@ -71,19 +71,8 @@ static int create_txn(db *d, void *vc)
 	json_t *b = c->r->json;
 	int64_t inst = jint(b, "institution_id", 0);
 	char division[SCOPE_MAX] = "";
-	db_stmt *st = db_prepare(d, "SELECT division_code FROM institutions WHERE id = $1");
-	if (!st)
-		return DB_ERROR;
-	db_bindf(st, "I", inst);
-	int rc = db_step(st);
-	if (rc == DB_ROW)
-		cw_strlcpy(division, db_column_text(st, 0), sizeof division);
-	db_reset(st);
-	if (rc == DB_DONE || (rc == DB_ROW && !need_visible(&c->r->user, inst, division))) {
-		err_set(c->e, 404, "not_found", "institution_id", "未找到该机构，或不在您的权限范围内");
-		return DB_APP;
-	}
-	if (rc != DB_ROW)
+	int rc = inst_for_need(d, &c->r->user, inst, division, c->e);
+	if (rc != 0)
 		return rc;
 	rc = db_query_int64(d, &c->id,
 	                    "INSERT INTO difficulties(institution_id, division_code, category, text, created_by, created_at, "

@@ -94,8 +94,7 @@ static int date_ok(const char *s)
 	return s && strlen(s) == 10 && date_parse(s, &y, &m, &dd) == 0;
 }
 
-/* Institution's division if it exists and u may raise needs for it. */
-static int inst_for_need(db *d, const struct user *u, int64_t inst, char *division, struct cw_err *e)
+int inst_for_need(db *d, const struct user *u, int64_t inst, char *division, struct cw_err *e)
 {
 	db_stmt *st = db_prepare(d, "SELECT division_code FROM institutions WHERE id = $1");
 	if (!st)

@@ -74,4 +74,9 @@ int need_export(db *d, const struct user *u, const char *division, int xlsx, int
 int matching_propose(db *d, const char *division, const char *item, const char *today, struct buf *out,
                      int64_t *count, int64_t *total);
 
+/* Fills division (SCOPE_MAX bytes) with the institution's when it exists and
+ * u may raise needs or difficulties for it. 0; DB_APP with a 404 in e; or a
+ * DB_* error. */
+int inst_for_need(db *d, const struct user *u, int64_t inst, char *division, struct cw_err *e);
+
 #endif
