@@ -178,11 +178,14 @@ typedef int (*db_txn_fn)(db *d, void *ctx);
  * back-off) up to a bounded number of attempts. Returns 0 or the error. */
 int db_txn(db *d, int write, db_txn_fn fn, void *ctx);
 /* As db_txn(d, 1, fn, ctx), but on SQLite the body may run on another
- * thread's connection inside one transaction shared with other callers' bodies
+ * connection kept for group commits, inside one transaction shared with other callers' bodies
  * (group commit: one fsync for all of them), each in its own savepoint so a
  * failing body leaves the others intact. fn must therefore touch the database
  * only through the d it is given. Returns when the commit is on disk. */
 int db_txn_group(db *d, db_txn_fn fn, void *ctx);
+
+/* Closes the connection group commits run on (db_txn.c), at shutdown. */
+void db_group_close(void);
 
 /* Applies the numbered migrations built into the binary, each in its own
  * transaction, recorded in schema_migrations. 0 or a DB_* error (err filled). */

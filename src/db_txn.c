@@ -14,6 +14,11 @@
  * their own results. A body that failed was rolled back to its savepoint and
  * returns its error; if the shared commit fails, every body that had succeeded
  * runs again on its own (db_txn), so no caller sees another's failure.
+ *
+ * Batches run on one connection kept for them (not the leading thread's): a
+ * SQLite connection drops its whole page cache when another connection wrote
+ * since its last transaction, so 32 threads leading in turn would each read
+ * the hot pages back from the file; the writer connection keeps them.
  */
 #include "db.h"
 #include "log.h"
@@ -109,12 +114,41 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct gjob *g_head, **g_tail = &g_head;
 static int g_leader; /* a batch is running */
 
-/* Runs a batch on d; sets each job's rc (0, its error, or RUN_ALONE). */
+static db *g_writer; /* the batches' connection; under sqlite_writer */
+
+/* The connection batches run on, opened on first use (sqlite_writer held);
+ * d itself when it cannot be opened. */
+static db *batch_conn(db *d)
+{
+	if (g_writer && (g_writer->reopen || g_writer->unavailable)) {
+		db_close(g_writer); /* read-only file, lost disk: a fresh one next */
+		g_writer = NULL;
+	}
+	if (!g_writer) {
+		char err[512];
+		g_writer = db_open(d->uri, err, sizeof err);
+		if (!g_writer)
+			log_msg(LOG_WARN, "group commit connection: %s", err);
+	}
+	return g_writer ? g_writer : d;
+}
+
+void db_group_close(void)
+{
+	pthread_mutex_lock(&sqlite_writer);
+	db_close(g_writer);
+	g_writer = NULL;
+	pthread_mutex_unlock(&sqlite_writer);
+}
+
+/* Runs a batch on the writer connection (or d); sets each job's rc (0, its
+ * error, or RUN_ALONE). */
 static void run_batch(db *d, struct gjob *batch)
 {
 	struct gjob *j;
 	int broken = 0; /* the shared transaction can no longer be trusted */
 	writer_lock(d, 1);
+	d = batch_conn(d);
 	if (db_begin(d, 1) != 0)
 		broken = 1;
 	for (j = batch; j; j = j->next) {

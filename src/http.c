@@ -465,6 +465,7 @@ int http_serve(void)
 	for (int i = 0; i < 200 && __atomic_load_n(&active_requests, __ATOMIC_SEQ_CST) > 0; i++)
 		usleep(50 * 1000);
 	MHD_stop_daemon(d);
+	db_group_close();
 	log_msg(LOG_INFO, "stopped");
 	return 0;
 }

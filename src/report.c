@@ -291,6 +291,35 @@ static int record_changes(db *d, int64_t id, json_t *old, json_t *neu, const cha
 
 static int save_txn(db *d, void *vc);
 
+/* The stored report as report_load() would read it back after save_txn()
+ * (the same keys and values), built from what the save just wrote and the
+ * row before it (old, NULL when new) instead of a second read. */
+static json_t *saved_json(const struct report_save *s, json_t *old, int64_t id, const char *division,
+                          const char *iname, const char *status, int64_t first, int on_time, json_t *derived)
+{
+	json_t *j = json_pack("{s:I,s:s,s:i,s:I,s:s,s:s,s:s,s:O}", "id", (json_int_t)id, "template", s->t->code,
+	                      "template_version", s->t->version, "institution_id", (json_int_t)s->institution_id,
+	                      "division_code", division, "period", s->period, "status", status, "values", s->values);
+	json_object_set_new(j, "warnings_confirmed", json_boolean(s->confirm_warnings));
+	json_object_set_new(j, "first_submitted_at", first ? json_integer(first) : json_null());
+	json_object_set_new(j, "submitted_at", s->submit ? json_integer(s->now)
+	                                                 : old ? json_incref(json_object_get(old, "submitted_at")) : json_null());
+	json_object_set_new(j, "on_time", first ? json_boolean(on_time) : json_null());
+	json_object_set_new(j, "submitted_by", s->submit ? json_string(s->u->login)
+	                                                 : old ? json_incref(json_object_get(old, "submitted_by")) : json_string(""));
+	json_object_set_new(j, "reviewed_by", old ? json_incref(json_object_get(old, "reviewed_by")) : json_string(""));
+	json_object_set_new(j, "reviewed_at", old ? json_incref(json_object_get(old, "reviewed_at")) : json_null());
+	json_object_set_new(j, "review_reason", old && !s->submit ? json_incref(json_object_get(old, "review_reason"))
+	                                                          : json_string(""));
+	json_object_set_new(j, "created_at", old ? json_incref(json_object_get(old, "created_at")) : json_integer(s->now));
+	json_object_set_new(j, "updated_at", json_integer(s->now));
+	json_object_set_new(j, "version", json_integer(old ? json_integer_value(json_object_get(old, "version")) + 1 : 1));
+	json_object_set_new(j, "institution_name", json_string(iname));
+	json_object_set_new(j, "supply", json_incref(json_object_get(derived, "supply")));
+	json_object_set_new(j, "low_supply", json_incref(json_object_get(derived, "low")));
+	return j;
+}
+
 int report_store(db *d, struct report_save *s, struct cw_err *e)
 {
 	struct save_ctx c = {s, e};
@@ -303,6 +332,8 @@ static int save_txn(db *d, void *vc)
 	struct report_save *s = c->s;
 	int rc;
 	s->replayed = s->created = 0;
+	json_decref(s->saved); /* of an earlier attempt */
+	s->saved = NULL;
 	if (s->client_key) {
 		int64_t rid = 0;
 		rc = db_query_int64(d, &rid, "SELECT report_id FROM report_keys WHERE client_key = $1", "t", s->client_key);
@@ -314,8 +345,8 @@ static int save_txn(db *d, void *vc)
 		if (rc != DB_DONE)
 			return rc;
 	}
-	char division[SCOPE_MAX] = "", itype[40] = "";
-	db_stmt *st = db_prepare(d, "SELECT division_code, type FROM institutions WHERE id = $1");
+	char division[SCOPE_MAX] = "", itype[40] = "", iname[256] = "";
+	db_stmt *st = db_prepare(d, "SELECT division_code, type, name FROM institutions WHERE id = $1");
 	if (!st)
 		return DB_ERROR;
 	db_bindf(st, "I", s->institution_id);
@@ -323,6 +354,7 @@ static int save_txn(db *d, void *vc)
 	if (rc == DB_ROW) {
 		cw_strlcpy(division, db_column_text(st, 0), sizeof division);
 		cw_strlcpy(itype, db_column_text(st, 1), sizeof itype);
+		cw_strlcpy(iname, db_column_text(st, 2), sizeof iname);
 	}
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)
@@ -451,6 +483,8 @@ static int save_txn(db *d, void *vc)
 		rc = need_propose_from_report(d, s->institution_id, division, s->period, derived, s->now, proposed);
 	if (rc == 0 && s->submit)
 		rc = rollup_apply(d, s->rollup_batch, s->t, s->period, division, s->values, derived, on_time, 1);
+	if (rc == 0 && s->want_saved)
+		s->saved = saved_json(s, old, id, division, iname, status, first, on_time, derived);
 	json_decref(derived);
 	if (rc == 0) {
 		json_t *after = json_pack("{s:s,s:s,s:s,s:I}", "template", s->t->code, "period", s->period, "status", status,

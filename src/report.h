@@ -35,11 +35,14 @@ struct report_save {
 	int64_t now;
 	json_t *rollup_batch;     /* NULL: roll-ups written now; else collected (rollup.h) */
 	json_t *audit_later;      /* NULL: audit row written now; else appended for report_audit_flush() */
+	int want_saved;           /* 1: fill saved */
 	/* out */
 	int64_t report_id;
 	int replayed;             /* the client_key was seen before */
 	int created;
 	json_t *details;          /* validation problems (owned by caller) */
+	json_t *saved;            /* want_saved: the report as stored, as report_load() gives it
+	                           * (caller decrefs); NULL when replayed */
 };
 
 /* Validates and stores a report in one transaction. 0, or -1 with e filled

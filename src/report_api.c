@@ -128,8 +128,9 @@ static const struct jfield put_spec[] = {
 static int reply_saved(struct req *r, struct report_save *s, const struct template *t, int64_t inst,
                        const char *period)
 {
-	int rc;
-	json_t *j = report_load(r->db, t->code, inst, period, &rc);
+	int rc = DB_ERROR;
+	/* a fresh save knows its row; a replay reads the stored one */
+	json_t *j = s->saved ? json_incref(s->saved) : report_load(r->db, t->code, inst, period, &rc);
 	if (!j)
 		return reply_db_error(r, rc == DB_DONE ? DB_ERROR : rc);
 	json_object_set_new(j, "replayed", json_boolean(s->replayed));
@@ -147,7 +148,7 @@ static int save(struct req *r, json_t *values, int submit, const char *client_ke
 		return 0;
 	struct report_save s = {.t = t, .institution_id = inst, .period = period, .client_key = client_key,
 	                        .submit = submit, .values = values, .confirm_warnings = confirm, .u = &r->user,
-	                        .now = r->now, .details = json_array()};
+	                        .now = r->now, .details = json_array(), .want_saved = 1};
 	int rc = report_save(r->db, &s, &e);
 	if (rc != 0) {
 		if (!strcmp(e.code, "validation_failed"))
@@ -155,6 +156,7 @@ static int save(struct req *r, json_t *values, int submit, const char *client_ke
 		else
 			reply_err(r, &e);
 		json_decref(s.details);
+		json_decref(s.saved);
 		return 0;
 	}
 	if (s.replayed) {
@@ -165,11 +167,13 @@ static int save(struct req *r, json_t *values, int submit, const char *client_ke
 		json_decref(j);
 		if (!same) {
 			json_decref(s.details);
+			json_decref(s.saved);
 			return reply_error(r, 409, "client_key_reused", "请求编号已用于另一份报表", "client_key");
 		}
 	}
 	reply_saved(r, &s, t, inst, period);
 	json_decref(s.details);
+	json_decref(s.saved);
 	return 0;
 }
 

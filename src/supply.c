@@ -7,12 +7,13 @@
 
 #define WINDOW 7
 
-/* One earlier day's stock and use of each item: from its derived supply
- * (small) when it holds them, else from its values (reports derived before
- * "used" was kept there). New reference, or NULL. */
-static json_t *day_of(const char *derived, const char *vals)
+/* One earlier day's stock and use of each item, from the row at st (derived,
+ * vals): from its derived supply (small) when it holds them, else from its
+ * values (reports derived before "used" was kept there; only then is the
+ * larger vals column read). New reference, or NULL. */
+static json_t *day_of(db_stmt *st)
 {
-	json_t *d = json_loads(derived, 0, NULL), *sup = json_object_get(d, "supply"), *out = NULL;
+	json_t *d = json_loads(db_column_text(st, 0), 0, NULL), *sup = json_object_get(d, "supply"), *out = NULL;
 	const char *item;
 	json_t *v;
 	int complete = json_is_object(sup);
@@ -29,7 +30,7 @@ static json_t *day_of(const char *derived, const char *vals)
 		}
 	}
 	json_decref(d);
-	return out ? out : json_loads(vals, 0, NULL);
+	return out ? out : json_loads(db_column_text(st, 1), 0, NULL);
 }
 
 json_t *supply_derive(db *d, const struct template *t, int64_t inst, const char *period, json_t *values, int *rc)
@@ -41,7 +42,7 @@ json_t *supply_derive(db *d, const struct template *t, int64_t inst, const char 
 	                            "period < $3 AND status IN ('submitted', 'approved') ORDER BY period DESC LIMIT 6");
 	*rc = st ? db_bindf(st, "tIt", t->code, inst, period) : DB_ERROR;
 	while ((*rc == 0 || *rc == DB_ROW) && (*rc = db_step(st)) == DB_ROW && n < WINDOW) {
-		json_t *v = day_of(db_column_text(st, 0), db_column_text(st, 1));
+		json_t *v = day_of(st);
 		if (v)
 			days[n++] = v;
 	}

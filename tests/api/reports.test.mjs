@@ -79,6 +79,42 @@ test('a reporter submits; a retry with the same client_key returns the same repo
   assert.equal(g.body.id, a.body.id);
 });
 
+test('the answer to a save is the report as stored: equal to a GET after it, through drafts, edits, a return and a zero report', async () => {
+  // the PUT answer is built from what the save wrote, not read back: it must
+  // not drift from what report_load gives
+  const inst = others[0].id, D1 = '2022-12-23', D2 = '2022-12-24';
+  const same = async (res, p = path(inst, D1)) => {
+    assert.ok(res.status === 200 || res.status === 201, JSON.stringify(res.body));
+    const { replayed, warnings, ...put } = res.body;
+    assert.equal(replayed, false);
+    assert.ok(Array.isArray(warnings));
+    const { deadline, ...got } = (await admin.get(p)).body;
+    assert.ok(deadline > 0);
+    assert.deepEqual(put, got);
+    return put;
+  };
+  let r = await same(await admin.put(path(inst, D1), { status: 'draft', values: { residents_present: 50 } }));
+  assert.equal(r.version, 1);
+  assert.equal(r.first_submitted_at, null);
+  assert.equal(r.institution_name, '一元测试院');
+  r = await same(await admin.put(path(inst, D1), { status: 'draft', values: { residents_present: 51, staff_on_duty: 9 } }));
+  assert.equal(r.version, 2);
+  r = await same(await admin.put(path(inst, D1), { status: 'submitted', values: good({ residents_present: 82 }) }));
+  assert.equal(r.submitted_by, 'admin');
+  assert.ok(r.supply.antipyretic.stock === 300);
+  r = await same(await admin.put(path(inst, D1), { status: 'submitted', values: good({ residents_present: 83, stock_antipyretic: 20 }) }));
+  assert.equal(r.version, 4);
+  assert.deepEqual(r.low_supply, ['antipyretic']);
+  const ret = await admin.post(path(inst, D1) + '/review', { action: 'return', reason: '数字有误' });
+  assert.equal(ret.status, 200, JSON.stringify(ret.body));
+  r = await same(await admin.put(path(inst, D1), { status: 'draft', values: good({ residents_present: 84 }) }));
+  assert.equal(r.review_reason, '数字有误');
+  assert.equal(r.reviewed_by, 'admin');
+  r = await same(await admin.put(path(inst, D1), { status: 'submitted', values: good({ residents_present: 85 }) }));
+  assert.equal(r.review_reason, '');
+  await same(await admin.post(path(inst, D2) + '/zero', { client_key: 'zero-' + inst + '-1224' }), path(inst, D2));
+});
+
 test('first submissions of one report racing each other: all succeed, one report, counted once', async () => {
   // on PostgreSQL the losers of the insert race run again as updates
   const D = '2022-12-20';
