@@ -6,6 +6,7 @@
  */
 #include "db.h"
 #include "buf.h"
+#include "rollup_sql.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,8 @@ static int lite_open(db *d, const char *uri)
 	                   * each time a checkpoint grows the file) */
 	                  "PRAGMA cache_size=-16384;",
 	                  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = rollup_sql_register(h);
 	if (rc == SQLITE_OK && !db_sqlite_autocheckpoint)
 		rc = sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
 	if (rc == SQLITE_OK && sqlite3_db_readonly(h, "main") == 1)

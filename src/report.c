@@ -387,13 +387,15 @@ static int save_txn(db *d, void *vc)
 	int on_time = first && first < report_deadline(s->t, s->period);
 	json_t *derived = NULL;
 	if (s->submit) {
-		derived = supply_derive(d, s->t, s->institution_id, s->period, s->values, &rc);
+		derived = s->derived ? json_incref(s->derived)
+		                     : supply_derive(d, s->t, s->institution_id, s->period, s->values, &rc);
 		if (!derived) {
 			json_decref(old);
 			return rc;
 		}
 	}
-	char *vals = json_dumps(s->values, JSON_COMPACT | JSON_SORT_KEYS);
+	char *vals = s->vals_text ? NULL : json_dumps(s->values, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *vtext = s->vals_text ? s->vals_text : vals;
 	char *dtext = derived ? json_dumps(derived, JSON_COMPACT) : xstrdup("{}");
 	if (!old) {
 		st = db_prepare(d, "INSERT INTO reports(template_code, template_version, institution_id, division_code, period, "
@@ -402,7 +404,7 @@ static int save_txn(db *d, void *vc)
 		                   "$13, $13, $14) ON CONFLICT (template_code, institution_id, period) DO NOTHING RETURNING id");
 		rc = st ? 0 : DB_ERROR;
 		if (rc == 0) {
-			db_bindf(st, "tiItttti", s->t->code, s->t->version, s->institution_id, division, s->period, status, vals,
+			db_bindf(st, "tiItttti", s->t->code, s->t->version, s->institution_id, division, s->period, status, vtext,
 			         s->confirm_warnings);
 			if (first)
 				db_bind_int64(st, 9, first);
@@ -433,7 +435,7 @@ static int save_txn(db *d, void *vc)
 		                   "WHERE id = $10 AND version = $12");
 		rc = st ? 0 : DB_ERROR;
 		if (rc == 0) {
-			db_bindf(st, "itti", s->t->version, status, vals, s->confirm_warnings);
+			db_bindf(st, "itti", s->t->version, status, vtext, s->confirm_warnings);
 			if (first)
 				db_bind_int64(st, 5, first);
 			else
@@ -527,10 +529,23 @@ int report_save(db *d, struct report_save *s, struct cw_err *e)
 		        errors ? "填报内容有误，请按提示修改" : "有需要确认的提示，请核实后勾选“确认无误”再提交");
 		return -1;
 	}
-	struct save_ctx c = {s, e};
-	if (db_txn_group_err(d, save_txn, &c, e) != 0)
+	/* days of supply read the institution's earlier reports: before the
+	 * transaction, so the one writer does not wait for them. An earlier day
+	 * saved meanwhile is not seen — as if it had been saved after this one,
+	 * which never recomputes later days either. */
+	int rc = 0;
+	if (s->submit && !(s->derived = supply_derive(d, s->t, s->institution_id, s->period, s->values, &rc))) {
+		err_db(e, rc);
 		return -1;
-	return 0;
+	}
+	s->vals_text = json_dumps(s->values, JSON_COMPACT | JSON_SORT_KEYS);
+	struct save_ctx c = {s, e};
+	rc = db_txn_group_err(d, save_txn, &c, e);
+	json_decref(s->derived);
+	s->derived = NULL;
+	free(s->vals_text);
+	s->vals_text = NULL;
+	return rc != 0 ? -1 : 0;
 }
 
 struct review_ctx {

@@ -36,6 +36,8 @@ struct report_save {
 	json_t *rollup_batch;     /* NULL: roll-ups written now; else collected (rollup.h) */
 	json_t *audit_later;      /* NULL: audit row written now; else appended for report_audit_flush() */
 	int want_saved;           /* 1: fill saved */
+	json_t *derived;          /* days of supply when computed before the transaction, else NULL */
+	char *vals_text;          /* values as stored, when dumped before the transaction, else NULL */
 	/* out */
 	int64_t report_id;
 	int replayed;             /* the client_key was seen before */

@@ -98,38 +98,20 @@ json_t *rollup_values(const struct template *t, json_t *sums)
 	return out;
 }
 
-/* Adds counts (dn reports, don on time, dlate late) and sign * contrib to one
- * roll-up row, creating it when missing. */
-static int apply_level(db *d, const struct template *t, const char *period, const char *div, json_t *contrib,
+/* Adds counts (dn reports, don on time, dlate late) and sign * contrib (roll-up
+ * JSON text) to one roll-up row, creating it when missing: one statement,
+ * the merge done by cw_merge (rollup_sql.h). On PostgreSQL the update takes
+ * the row lock that serializes writers of this row, and reads the row's
+ * latest sums under it. */
+static int apply_level(db *d, const struct template *t, const char *period, const char *div, const char *contrib,
                        int sign, int64_t dn, int64_t don, int64_t dlate)
 {
-	int rc;
-	/* one statement creates the row or moves its counters, and returns the
-	 * packed sums; on PostgreSQL it also takes the row lock that serializes
-	 * writers of this row before the sums are read */
-	db_stmt *st = db_prepare(d, "INSERT INTO rollups(template_code, period, division_code, n_reports, n_on_time, n_late) "
-	                            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (template_code, period, division_code) DO "
-	                            "UPDATE SET n_reports = rollups.n_reports + excluded.n_reports, n_on_time = "
-	                            "rollups.n_on_time + excluded.n_on_time, n_late = rollups.n_late + excluded.n_late "
-	                            "RETURNING sums");
-	if (!st)
-		return DB_ERROR;
-	db_bindf(st, "tttIII", t->code, period, div, dn, don, dlate);
-	json_t *sums = NULL;
-	rc = db_step(st);
-	if (rc == DB_ROW)
-		sums = json_loads(db_column_text(st, 0), 0, NULL);
-	db_reset(st);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? DB_ERROR : rc;
-	if (!sums)
-		sums = json_object();
-	merge(sums, contrib, sign);
-	char *text = json_dumps(sums, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(sums);
-	int64_t n = db_run(d, "UPDATE rollups SET sums = $4 WHERE template_code = $1 AND period = $2 AND division_code = $3",
-	           "tttt", t->code, period, div, text);
-	free(text);
+	int64_t n = db_run(d, "INSERT INTO rollups(template_code, period, division_code, n_reports, n_on_time, n_late, sums) "
+	                      "VALUES ($1, $2, $3, $4, $5, $6, cw_merge('{}', $7, $8)) "
+	                      "ON CONFLICT (template_code, period, division_code) DO UPDATE SET n_reports = "
+	                      "rollups.n_reports + excluded.n_reports, n_on_time = rollups.n_on_time + excluded.n_on_time, "
+	                      "n_late = rollups.n_late + excluded.n_late, sums = cw_merge(rollups.sums, $7, $8)",
+	                   "tttIIItI", t->code, period, div, dn, don, dlate, contrib, (int64_t)sign);
 	return n < 0 ? (int)n : 0;
 }
 
@@ -190,8 +172,10 @@ int rollup_flush(db *d, const struct template *t, json_t *batch)
 		}
 		memcpy(period, key, (size_t)(sep - key));
 		period[sep - key] = 0;
-		rc = apply_level(d, t, period, sep + 1, json_object_get(e, "s"), 1, json_integer_value(json_object_get(e, "n")),
+		char *sums = json_dumps(json_object_get(e, "s"), JSON_COMPACT);
+		rc = apply_level(d, t, period, sep + 1, sums, 1, json_integer_value(json_object_get(e, "n")),
 		                 json_integer_value(json_object_get(e, "t")), json_integer_value(json_object_get(e, "l")));
+		free(sums);
 		if (rc != 0)
 			break;
 	}
@@ -207,6 +191,7 @@ int rollup_apply(db *d, json_t *batch, const struct template *t, const char *per
 	 * the same order (rollup.h), and the hottest row is held the shortest */
 	static const size_t lens[] = {6, 4, 2, 0};
 	json_t *contrib = rollup_contrib(t, values, derived);
+	char *text = batch ? NULL : json_dumps(contrib, JSON_COMPACT);
 	int rc = 0;
 	for (size_t i = 0; i < 4 && rc == 0; i++) {
 		if (lens[i] > strlen(division))
@@ -217,8 +202,9 @@ int rollup_apply(db *d, json_t *batch, const struct template *t, const char *per
 		if (batch)
 			batch_add(batch, period, div, contrib, on_time, sign);
 		else
-			rc = apply_level(d, t, period, div, contrib, sign, sign, on_time ? sign : 0, on_time ? 0 : sign);
+			rc = apply_level(d, t, period, div, text, sign, sign, on_time ? sign : 0, on_time ? 0 : sign);
 	}
+	free(text);
 	json_decref(contrib);
 	return rc;
 }
