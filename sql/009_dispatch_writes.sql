@@ -1,4 +1,14 @@
--- 009 roll-up rows move in one statement: cw_merge(sums, contrib, sign)
+-- 009 fewer writes per submitted report.
+--
+-- reports_institution (institution_id, template_code, period) duplicated the
+-- unique key (template_code, institution_id, period) for every query there
+-- is (all name the template), and cost every report an insert into a random
+-- page of a third index. Institutions are never deleted, so the foreign key
+-- needs no index starting with institution_id either.
+--@all
+DROP INDEX IF EXISTS reports_institution;
+--
+-- Roll-up rows move in one statement: cw_merge(sums, contrib, sign)
 -- returns sums + sign × contrib for the roll-up format {"field":[sum, count]}
 -- (keys sorted, sums that cancel written as 0), so a counted report updates
 -- each level's row with one INSERT … ON CONFLICT DO UPDATE instead of reading
