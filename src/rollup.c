@@ -1,5 +1,6 @@
 /* rollup.c — maintaining the live roll-up rows. */
 #include "rollup.h"
+#include "rollup_sql.h"
 #include "buf.h"
 #include "scope.h"
 #include <math.h>
@@ -7,31 +8,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *rollup_contrib(const struct template *t, json_t *values, json_t *derived)
+/* Calls emit(ctx, key, x) for each part of a report's contribution: 1 for
+ * each low-supply item, then each aggregated field's number (1/0 for a
+ * counted yes/no). */
+static void contrib_each(const struct template *t, json_t *values, json_t *derived,
+                         void (*emit)(void *ctx, const char *key, double x), void *ctx)
 {
-	json_t *c = json_object();
 	size_t li;
 	json_t *item;
 	json_array_foreach(json_object_get(derived, "low"), li, item)
 	{
 		char key[96];
 		snprintf(key, sizeof key, "low_supply_%s", json_string_value(item));
-		json_object_set_new(c, key, json_pack("[i,i]", 1, 1));
+		emit(ctx, key, 1);
 	}
 	for (int i = 0; i < t->nfields; i++) {
 		const struct tfield *f = &t->fields[i];
 		json_t *v = json_object_get(values, f->code);
 		if (!v || json_is_null(v) || f->agg == AGG_NONE)
 			continue;
-		double x;
 		if (f->agg == AGG_COUNT_TRUE)
-			x = json_is_true(v) ? 1 : 0;
+			emit(ctx, f->code, json_is_true(v) ? 1 : 0);
 		else if (json_is_number(v))
-			x = json_number_value(v);
-		else
-			continue;
-		json_object_set_new(c, f->code, json_pack("[f,i]", x, 1));
+			emit(ctx, f->code, json_number_value(v));
 	}
+}
+
+static void emit_json(void *ctx, const char *key, double x)
+{
+	json_object_set_new(ctx, key, json_pack("[f,i]", x, 1));
+}
+
+/* As roll-up text {"key":[x,1],…}, for cw_merge: no jansson tree to build
+ * and dump on the submission path. */
+static void emit_text(void *ctx, const char *key, double x)
+{
+	struct buf *b = ctx;
+	buf_puts(b, b->len > 1 ? ",\"" : "\"");
+	buf_puts(b, key);
+	buf_puts(b, "\":[");
+	rollup_put_num(b, x);
+	buf_puts(b, ",1]");
+}
+
+json_t *rollup_contrib(const struct template *t, json_t *values, json_t *derived)
+{
+	json_t *c = json_object();
+	contrib_each(t, values, derived, emit_json, c);
 	return c;
 }
 
@@ -190,8 +213,13 @@ int rollup_apply(db *d, json_t *batch, const struct template *t, const char *per
 	/* county first, the nation last: every writer takes the row locks in
 	 * the same order (rollup.h), and the hottest row is held the shortest */
 	static const size_t lens[] = {6, 4, 2, 0};
-	json_t *contrib = rollup_contrib(t, values, derived);
-	char *text = batch ? NULL : json_dumps(contrib, JSON_COMPACT);
+	json_t *contrib = batch ? rollup_contrib(t, values, derived) : NULL;
+	struct buf text = {0};
+	if (!batch) {
+		buf_putc(&text, '{');
+		contrib_each(t, values, derived, emit_text, &text);
+		buf_putc(&text, '}');
+	}
 	int rc = 0;
 	for (size_t i = 0; i < 4 && rc == 0; i++) {
 		if (lens[i] > strlen(division))
@@ -202,9 +230,9 @@ int rollup_apply(db *d, json_t *batch, const struct template *t, const char *per
 		if (batch)
 			batch_add(batch, period, div, contrib, on_time, sign);
 		else
-			rc = apply_level(d, t, period, div, text, sign, sign, on_time ? sign : 0, on_time ? 0 : sign);
+			rc = apply_level(d, t, period, div, buf_str(&text), sign, sign, on_time ? sign : 0, on_time ? 0 : sign);
 	}
-	free(text);
+	buf_free(&text);
 	json_decref(contrib);
 	return rc;
 }

@@ -109,7 +109,7 @@ static int by_key(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static void put_num(struct buf *out, double x)
+void rollup_put_num(struct buf *out, double x)
 {
 	char t[40];
 	if (x == floor(x) && fabs(x) < 9007199254740992.0) {
@@ -144,9 +144,9 @@ int rollup_merge_text(const char *sums, const char *contrib, int sign, struct bu
 		buf_puts(out, i ? ",\"" : "\"");
 		buf_append(out, x->key, x->len);
 		buf_puts(out, "\":[");
-		put_num(out, x->s);
+		rollup_put_num(out, x->s);
 		buf_putc(out, ',');
-		put_num(out, x->n);
+		rollup_put_num(out, x->n);
 		buf_putc(out, ']');
 	}
 	buf_putc(out, '}');

@@ -17,6 +17,10 @@ struct sqlite3;
  * not a roll-up object (out is then unchanged). */
 int rollup_merge_text(const char *sums, const char *contrib, int sign, struct buf *out);
 
+/* Appends x as the format writes numbers: integral values as integers,
+ * others with 17 significant digits. */
+void rollup_put_num(struct buf *out, double x);
+
 /* Registers cw_merge on a SQLite connection. SQLITE_OK or its error code. */
 int rollup_sql_register(struct sqlite3 *h);
 
