@@ -36,8 +36,15 @@ static json_t *day_of(db_stmt *st)
 json_t *supply_derive(db *d, const struct template *t, int64_t inst, const char *period, json_t *values, int *rc)
 {
 	json_t *days[WINDOW];
-	int n = 0;
+	int n = 0, stocked = 0;
 	days[n++] = values;
+	for (int i = 0; i < t->nfields && !stocked; i++)
+		stocked = t->fields[i].item && !strncmp(t->fields[i].code, "stock_", 6) &&
+		          json_is_number(json_object_get(values, t->fields[i].code));
+	if (!stocked) { /* no stock reported today: nothing to derive, no earlier day to read */
+		*rc = DB_DONE;
+		return json_pack("{s:o,s:o}", "supply", json_object(), "low", json_array());
+	}
 	db_stmt *st = db_prepare(d, "SELECT derived, vals FROM reports WHERE template_code = $1 AND institution_id = $2 AND "
 	                            "period < $3 AND status IN ('submitted', 'approved') ORDER BY period DESC LIMIT 6");
 	*rc = st ? db_bindf(st, "tIt", t->code, inst, period) : DB_ERROR;
