@@ -8,6 +8,7 @@
  * every request writes one log line and updates the metrics.
  */
 #include "http.h"
+#include "workers.h"
 #include "clock.h"
 #include "config.h"
 #include "jspec.h"
@@ -356,8 +357,22 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->queued) /* resumed: a worker has run it, its answer is ready */
+		return send_response(r);
+	r->queued = 1;
+	MHD_suspend_connection(conn);
+	workers_push(r);
+	return MHD_YES;
+}
+
+/* A worker runs one request (workers.c), then hands the connection back to
+ * MHD, which calls access_cb again to send the answer. */
+static void run_request(void *item)
+{
+	struct req *r = item;
 	dispatch(r);
-	return send_response(r);
+	db_thread_release();
+	MHD_resume_connection(r->conn);
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -371,7 +386,6 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		*con_cls = NULL;
 		__atomic_fetch_sub(&active_requests, 1, __ATOMIC_SEQ_CST);
 	}
-	db_thread_release();
 }
 
 static int parse_listen(const char *s, struct sockaddr_in *sa)
@@ -437,18 +451,26 @@ int http_serve(void)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* worker threads inherit the mask */
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
 		flags |= MHD_USE_EPOLL;
+	/* MHD's threads only read requests and write answers (epoll, no
+	 * blocking); cfg.threads workers run the requests */
+	unsigned io_threads = cfg.threads < 2 ? 1u : 2u;
+	if (workers_start((int)cfg.threads, run_request) != 0) {
+		fprintf(stderr, "carewatch: cannot start request workers\n");
+		return 1;
+	}
 	struct MHD_Daemon *d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *)&sa,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.conn_limit,
+	    MHD_OPTION_THREAD_POOL_SIZE, io_threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.conn_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg.conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 	    MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "carewatch: cannot listen on %s: %s\n", cfg.listen, strerror(errno));
+		workers_stop();
 		return 1;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -464,6 +486,7 @@ int http_serve(void)
 	MHD_quiesce_daemon(d);
 	for (int i = 0; i < 200 && __atomic_load_n(&active_requests, __ATOMIC_SEQ_CST) > 0; i++)
 		usleep(50 * 1000);
+	workers_stop(); /* runs what is queued: every suspended connection is resumed */
 	MHD_stop_daemon(d);
 	db_group_close();
 	log_msg(LOG_INFO, "stopped");

@@ -33,6 +33,7 @@ struct req {
 	int nparams;
 	struct buf body;               /* raw request body */
 	int sent;                      /* response queued */
+	int queued;                    /* handed to a worker (workers.c) */
 	unsigned long long discarded; /* bytes of a refused body read and dropped */
 	json_t *json;                  /* parsed body for routes with F_JSON */
 	struct user user;              /* valid when authed */
