@@ -45,7 +45,7 @@ const struct cfg_def cfg_defs[] = {
 	{"body_limit", CFG_INT, "1048576", 1024, 268435456, "CAREWATCH_BODY_LIMIT",
 	 "largest accepted request body in bytes"},
 	{"threads", CFG_INT, "4", 1, 256, "CAREWATCH_THREADS",
-	 "HTTP worker threads (each holds one database connection)"},
+	 "request workers (each holds one database connection)"},
 	{"log_level", CFG_STR, "info", 0, 0, "CAREWATCH_LOG_LEVEL",
 	 "debug, info, warn or error"},
 	{"conn_limit", CFG_INT, "4096", 16, 65536, "CAREWATCH_CONN_LIMIT",
