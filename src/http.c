@@ -257,6 +257,7 @@ static void dispatch(struct req *r)
 	const struct route *rt = r->route;
 	r->db = db_thread();
 	if (!r->db) {
+		req_add_header(r, "Retry-After", "2");
 		reply_error(r, 503, "db_unavailable", "数据库暂时不可用，请稍后重试", NULL);
 		return;
 	}
