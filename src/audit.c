@@ -36,12 +36,16 @@ static void chain_hash(const char *prev, int64_t seq, int64_t ts, int64_t actor_
 	unsigned char h[32];
 	char num[3][24];
 	crypto_generichash_init(&s, NULL, 0, sizeof h);
-	snprintf(num[0], sizeof num[0], "%lld", (long long)seq);
-	snprintf(num[1], sizeof num[1], "%lld", (long long)ts);
-	snprintf(num[2], sizeof num[2], "%lld", (long long)actor_id);
+	const int64_t v[3] = {seq, ts, actor_id};
 	hash_field(&s, prev);
-	for (int i = 0; i < 3; i++)
-		hash_field(&s, num[i]);
+	for (int i = 0; i < 3; i++) {
+		/* as "%lld" would print it */
+		char *p = decimal(num[i] + sizeof num[i] - 1, v[i] < 0 ? 0 - (unsigned long long)v[i] : (unsigned long long)v[i]);
+		num[i][sizeof num[i] - 1] = 0;
+		if (v[i] < 0)
+			*--p = '-';
+		hash_field(&s, p);
+	}
 	for (int i = 0; i < 7; i++)
 		hash_field(&s, fields[i] ? fields[i] : "");
 	crypto_generichash_final(&s, h, sizeof h);

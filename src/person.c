@@ -134,23 +134,39 @@ int person_risk(const char *birth_date, int today, const char *chronic, const ch
 	return score;
 }
 
+/* Appends s to out (outlen bytes, *len used), NUL-terminated: 0, or -1 when
+ * it does not fit. */
+static int put(char *out, size_t outlen, size_t *len, const char *s)
+{
+	size_t k = strlen(s);
+	if (*len + k >= outlen)
+		return -1;
+	memcpy(out + *len, s, k + 1);
+	*len += k;
+	return 0;
+}
+
 int person_risk_text(const char *birth_date, int today, const char *chronic, const char *vaccination,
                      const char **cls, char *out, size_t outlen)
 {
 	struct reason why[3];
 	int n, score = risk_core(birth_date, today, chronic, vaccination, cls, why, &n);
+	/* what json_dumps gives for the reasons (messages and factors hold nothing
+	 * to escape): [{"factor":"age","points":2,"message":"…"},…] */
 	size_t len = 0;
-	out[len++] = '[';
+	int bad = put(out, outlen, &len, "[");
 	for (int i = 0; i < n; i++) {
-		int w = snprintf(out + len, outlen - len, "%s{\"factor\":\"%s\",\"points\":%d,\"message\":\"%s\"}",
-		                 i ? "," : "", why[i].factor, why[i].points, why[i].msg);
-		if (w < 0 || (size_t)w >= outlen - len - 1)
-			return -1;
-		len += (size_t)w;
+		char pts[2] = {(char)('0' + why[i].points), 0};
+		bad |= put(out, outlen, &len, i ? ",{\"factor\":\"" : "{\"factor\":\"");
+		bad |= put(out, outlen, &len, why[i].factor);
+		bad |= put(out, outlen, &len, "\",\"points\":");
+		bad |= put(out, outlen, &len, pts);
+		bad |= put(out, outlen, &len, ",\"message\":\"");
+		bad |= put(out, outlen, &len, why[i].msg);
+		bad |= put(out, outlen, &len, "\"}");
 	}
-	out[len++] = ']';
-	out[len] = 0;
-	return score;
+	bad |= put(out, outlen, &len, "]");
+	return bad ? -1 : score;
 }
 
 int visit_interval(const char *cls)

@@ -44,7 +44,6 @@ struct person_bulk {
 	db *d;
 	const struct user *u;
 	int64_t now;
-	int64_t written;
 	struct batch batch[2];
 	struct batch *fill;   /* being filled by person_bulk_add */
 	struct batch *ready;  /* handed over earlier: inserted at the next turn */
@@ -152,11 +151,6 @@ void person_bulk_free(struct person_bulk *b)
 	buf_free(&b->text);
 	free(b->sql_full);
 	free(b);
-}
-
-int64_t person_bulk_written(const struct person_bulk *b)
-{
-	return b->written;
 }
 
 /* Copies s into dst (n bytes); NULL stays NULL. -1 when it does not fit. */
@@ -285,7 +279,6 @@ static int insert(struct person_bulk *b, struct batch *j)
 		return rc == 0 || rc == DB_ROW ? DB_ERROR : rc;
 	if (got != n)
 		return DB_ERROR;
-	b->written += (int64_t)n;
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = audit_add(b, &j->rows[i], ids[i]);

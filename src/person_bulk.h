@@ -7,7 +7,9 @@
  * Every person still gets its own audit row — `person.create`, object_id its
  * id, division its township, `after` its masked form (as for a person
  * created through the API) — written in chunks of PERSON_BULK_AUDIT rows with
- * audit_write_recs, so memory stays flat however long the file.
+ * audit_write_recs, so memory stays flat however long the file. A helper
+ * thread (started with the first full batch, ended by person_bulk_free)
+ * computes one batch's columns while the caller inserts the previous one.
  */
 #ifndef CW_PERSON_BULK_H
 #define CW_PERSON_BULK_H
@@ -26,9 +28,8 @@ struct person_bulk *person_bulk_new(db *d, const struct user *u, int64_t now);
 int person_bulk_add(struct person_bulk *b, const struct person_in *in);
 /* Writes what is queued, people and audit rows. 0 or a DB_* error. */
 int person_bulk_finish(struct person_bulk *b);
-/* People written so far (by add and finish). */
-int64_t person_bulk_written(const struct person_bulk *b);
-/* Frees b (NULL is fine); anything still queued is dropped. */
+/* Stops the helper and frees b (NULL is fine); anything still queued is
+ * dropped. */
 void person_bulk_free(struct person_bulk *b);
 
 #endif
