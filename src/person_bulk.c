@@ -234,23 +234,56 @@ static int audit_add(struct person_bulk *b, const struct slot *s, int64_t id)
 	return ++b->na == PERSON_BULK_AUDIT ? audit_flush(b) : 0;
 }
 
-/* Inserts batch j (its columns computed) in one statement; the ids come
- * back with the ciphertexts (unique: a random nonce each), which pair each id
- * with its person whatever order the engine returns them in. */
+/* The ids of batch j's n rows, inserted by st (no RETURNING) on SQLite: an
+ * INTEGER PRIMARY KEY gives each new row the largest id so far plus one, in
+ * the order of the VALUES, and this transaction is the only writer — so the
+ * ids are the n up to last_insert_rowid(). Checked on the first and last row
+ * (their ciphertexts are unique: a random nonce each). */
+static int sqlite_ids(struct person_bulk *b, struct batch *j, int64_t ids[])
+{
+	size_t n = j->n;
+	int64_t last = 0;
+	int rc = db_query_int64(b->d, &last, "SELECT last_insert_rowid()", "");
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERROR;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = last - (int64_t)(n - 1 - i);
+	const size_t probe[2] = {0, n - 1};
+	for (int k = 0; k < 2; k++) {
+		db_stmt *st = db_prepare(b->d, "SELECT cid_enc FROM persons WHERE id = $1");
+		if (!st)
+			return DB_ERROR;
+		db_bindf(st, "I", ids[probe[k]]);
+		rc = db_step(st);
+		int same = rc == DB_ROW && !strcmp(db_column_text(st, 0), j->rows[probe[k]].c.cid_enc);
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc;
+		if (!same)
+			return DB_ERROR; /* not as SQLite documents it: stop rather than audit wrong ids */
+	}
+	return 0;
+}
+
+/* Inserts batch j (its columns computed) in one statement. On PostgreSQL the
+ * ids come back with the ciphertexts, which pair each id with its person
+ * whatever order the server returns them in; on SQLite see sqlite_ids. */
 static int insert(struct person_bulk *b, struct batch *j)
 {
 	int64_t ids[PERSON_BULK_ROWS] = {0};
 	size_t got = 0, n = j->n;
+	int lite = b->d->engine == DB_SQLITE;
+	const char *ret = lite ? "" : " RETURNING id, cid_enc";
 	if (!n)
 		return 0;
 	if (j->failed)
 		return DB_ERROR;
 	if (n == PERSON_BULK_ROWS && !b->sql_full)
 		b->sql_full = db_rows_sql("INSERT INTO persons(" PERSON_INSERT_COLS ") VALUES ", PERSON_ROW,
-		                          PERSON_INSERT_PARAMS, (int)n, " RETURNING id, cid_enc");
+		                          PERSON_INSERT_PARAMS, (int)n, ret);
 	char *sql = n == PERSON_BULK_ROWS ? b->sql_full
 	                                  : db_rows_sql("INSERT INTO persons(" PERSON_INSERT_COLS ") VALUES ", PERSON_ROW,
-	                                                PERSON_INSERT_PARAMS, (int)n, " RETURNING id, cid_enc");
+	                                                PERSON_INSERT_PARAMS, (int)n, ret);
 	db_stmt *st = db_prepare(b->d, sql);
 	if (sql != b->sql_full)
 		free(sql); /* the last, shorter statement of an import */
@@ -274,12 +307,14 @@ static int insert(struct person_bulk *b, struct batch *j)
 		ids[k] = db_column_int64(st, 0);
 		got++;
 	}
+	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
 	if (rc != DB_DONE)
 		return rc == 0 || rc == DB_ROW ? DB_ERROR : rc;
-	if (got != n)
-		return DB_ERROR;
-	rc = 0;
+	if (lite)
+		rc = changed == (int64_t)n ? sqlite_ids(b, j, ids) : DB_ERROR;
+	else
+		rc = got == n ? 0 : DB_ERROR;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = audit_add(b, &j->rows[i], ids[i]);
 	return rc;
