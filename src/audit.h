@@ -29,6 +29,17 @@ int audit_write_id(db *d, const struct user *u, int64_t now, const char *action,
  * The rows are not consumed. 0 or a DB_* error. */
 int audit_write_many(db *d, const struct user *u, int64_t now, json_t *rows);
 
+/* One row for audit_write_recs: before/after are JSON text already (or NULL);
+ * division NULL reads as "". */
+struct audit_rec {
+	const char *action, *object_type, *object_id, *division;
+	const char *before, *after;
+};
+/* Appends n rows in order as audit_write_many does, from rows whose JSON is
+ * text already (bulk imports build it without jansson); several rows per
+ * INSERT. Nothing is consumed. 0 or a DB_* error. */
+int audit_write_recs(db *d, const struct user *u, int64_t now, const struct audit_rec *recs, size_t n);
+
 /* Recomputes the chain. Returns 0 when intact (*rows = rows checked); 1 when a
  * link is broken: *bad_seq is the first bad row and msg says why; or a DB_*
  * error (< 0). */

@@ -23,6 +23,9 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
+/* Appends s as a JSON string: quotes, backslashes and control characters
+ * escaped; valid UTF-8 passes through (callers hold valid UTF-8). */
+void buf_json_str(struct buf *b, const char *s);
 /* Returns the data (never NULL: "" when empty); the caller now owns it. */
 char *buf_steal(struct buf *b);
 /* Returns a NUL-terminated view, "" when empty. */

@@ -95,20 +95,39 @@ int64_t clock_local_to_unix(int y, int m, int d, int hh, int mm)
 	return (int64_t)mktime(&tm);
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's
+ * civil calendar algorithms): calendar arithmetic, no time zone involved. */
+static long days_from_civil(long y, long m, long d)
+{
+	y -= m <= 2;
+	long era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void civil_from_days(long z, long *y, long *m, long *d)
+{
+	z += 719468;
+	long era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 int date_add_days(const char *s, int days, char *out)
 {
 	int y, m, d;
+	long yy, mm, dd;
 	if (date_parse(s, &y, &m, &d) != 0)
 		return -1;
-	struct tm tm = {0};
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d + days;
-	tm.tm_hour = 12; /* noon: immune to DST edges */
-	tm.tm_isdst = -1;
-	time_t t = mktime(&tm);
-	struct tm r;
-	localtime_r(&t, &r);
-	strftime(out, 11, "%Y-%m-%d", &r);
+	civil_from_days(days_from_civil(y, m, d) + days, &yy, &mm, &dd);
+	if (yy < 0 || yy > 9999)
+		return -1;
+	char t[11] = {(char)('0' + yy / 1000), (char)('0' + yy / 100 % 10), (char)('0' + yy / 10 % 10),
+	              (char)('0' + yy % 10), '-', (char)('0' + mm / 10), (char)('0' + mm % 10), '-',
+	              (char)('0' + dd / 10), (char)('0' + dd % 10), 0};
+	memcpy(out, t, sizeof t);
 	return 0;
 }

@@ -149,6 +149,14 @@ int db_bind_text(db_stmt *st, int idx, const char *v)
 	return db_stmt_db(st)->ops->bind_text(st, idx, v, strlen(v));
 }
 
+int db_bind_text_static(db_stmt *st, int idx, const char *v)
+{
+	const struct db_ops *ops = db_stmt_db(st)->ops;
+	if (!v)
+		return db_bind_null(st, idx);
+	return (ops->bind_text_static ? ops->bind_text_static : ops->bind_text)(st, idx, v, strlen(v));
+}
+
 int db_bind_textn(db_stmt *st, int idx, const char *v, size_t len)
 {
 	return db_stmt_db(st)->ops->bind_text(st, idx, v, len);
@@ -418,4 +426,25 @@ int db_error_http(int rc, const char **code, const char **message)
 		*message = "服务器内部错误";
 		return 500;
 	}
+}
+
+char *db_rows_sql(const char *prefix, const char *row, int params, int rows, const char *suffix)
+{
+	struct buf b = {0};
+	buf_puts(&b, prefix);
+	for (int r = 0; r < rows; r++) {
+		if (r)
+			buf_puts(&b, ", ");
+		for (const char *p = row; *p; p++) {
+			if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+				char *end;
+				long n = strtol(p + 1, &end, 10);
+				buf_printf(&b, "$%ld", n + (long)r * params);
+				p = end - 1;
+			} else
+				buf_putc(&b, *p);
+		}
+	}
+	buf_puts(&b, suffix);
+	return buf_steal(&b);
 }

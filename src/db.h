@@ -54,6 +54,9 @@ struct db_ops {
 	int (*bind_double)(db_stmt *st, int idx, double v);
 	int (*bind_text)(db_stmt *st, int idx, const char *v, size_t len);
 	int (*bind_null)(db_stmt *st, int idx);
+	/* Optional: binds text the caller keeps unchanged until the statement
+	 * is reset (no copy). NULL: bind_text is used. */
+	int (*bind_text_static)(db_stmt *st, int idx, const char *v, size_t len);
 	int (*step)(db_stmt *st);
 	void (*reset)(db_stmt *st);
 	int (*column_count)(db_stmt *st);
@@ -138,6 +141,9 @@ int db_bind_double(db_stmt *st, int idx, double v);
 int db_bind_text(db_stmt *st, int idx, const char *v);
 int db_bind_textn(db_stmt *st, int idx, const char *v, size_t len);
 int db_bind_null(db_stmt *st, int idx);
+/* As db_bind_text, for bulk writes: v must stay valid and unchanged until
+ * db_reset(st) (SQLite then does not copy it). */
+int db_bind_text_static(db_stmt *st, int idx, const char *v);
 /* Binds $1.. in order by a format: 'I' int64_t, 'i' int, 't' text (NULL → NULL),
  * 'd' double, 'n' NULL (no argument), 'T' text where "" means NULL. */
 int db_bindf(db_stmt *st, const char *fmt, ...);
@@ -151,6 +157,13 @@ const char *db_column_text(db_stmt *st, int col);
 const char *db_column_name(db_stmt *st, int col);
 int64_t db_changes(db_stmt *st);
 db *db_stmt_db(db_stmt *st);
+
+/* The text of a multi-row statement: prefix, then rows copies of row joined
+ * by ", ", then suffix. row names its parameters $1..$params; copy r gets
+ * them renumbered $(r*params+1).. (so "($1, $2, $2)" twice with params 2 is
+ * "($1, $2, $2), ($3, $4, $4)"). Both engines accept `INSERT … VALUES (…),
+ * (…) RETURNING …`. The caller frees the result. */
+char *db_rows_sql(const char *prefix, const char *row, int params, int rows, const char *suffix);
 
 /* Runs a parameterless SQL script. 0 or DB_* error. */
 int db_exec(db *d, const char *sql);

@@ -181,6 +181,12 @@ static int lite_bind_text(db_stmt *st, int k, const char *v, size_t len)
 	return i < 0 ? DB_ERROR : map_rc(st->d, sqlite3_bind_text(st->s, i, v, (int)len, SQLITE_TRANSIENT));
 }
 
+static int lite_bind_text_static(db_stmt *st, int k, const char *v, size_t len)
+{
+	int i = idx_of(st, k);
+	return i < 0 ? DB_ERROR : map_rc(st->d, sqlite3_bind_text(st->s, i, v, (int)len, SQLITE_STATIC));
+}
+
 static int lite_bind_null(db_stmt *st, int k)
 {
 	int i = idx_of(st, k);
@@ -249,6 +255,7 @@ const struct db_ops db_sqlite_ops = {
 	.bind_double = lite_bind_double,
 	.bind_text = lite_bind_text,
 	.bind_null = lite_bind_null,
+	.bind_text_static = lite_bind_text_static,
 	.step = lite_step,
 	.reset = lite_reset,
 	.column_count = lite_column_count,

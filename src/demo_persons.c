@@ -103,7 +103,7 @@ int demo_persons(db *d, int64_t now, FILE *out)
 		if (rc == 0 && json_array_size(errs))
 			rc = DB_APP;
 		if (rc == 0)
-			rc = person_insert(d, NULL, registered_at, o, &ci, NULL, &id);
+			rc = person_insert(d, NULL, registered_at, o, &ci, &id);
 		/* visits: none for some, long ago for others (overdue), recent for most */
 		int visits = i % 7 == 3 ? 0 : 1 + i % 3;
 		for (int v = 0; rc == 0 && v < visits; v++) {

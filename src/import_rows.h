@@ -28,6 +28,12 @@ struct import_rows {
 	void *ctx;
 	json_t *problems; /* [{line, field, code, message}], cleared first */
 	int imported, rejected;
+	/* optional, tried first: checks and writes a row straight from its
+	 * cells, without its JSON. 1: clean and written (counts as imported);
+	 * 0: not clean, or not sure — the row then goes the JSON way above, which
+	 * reports its problems; or a DB_* error that ends the import. It must
+	 * take only rows the JSON way takes, storing the same. */
+	int (*fast)(db *d, void *ctx, size_t row);
 };
 
 /* Runs every data row as above. 0, or the DB_* error of check or insert. */

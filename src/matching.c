@@ -62,23 +62,6 @@ static int offer_cmp(const void *a, const void *b)
 	return c;
 }
 
-/* Appends s as a JSON string (quotes, backslashes and control characters
- * escaped; the database holds valid UTF-8, which passes through). */
-static void json_str(struct buf *b, const char *s)
-{
-	buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)*p);
-		} else if (*p < 0x20)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_putc(b, (char)*p);
-	}
-	buf_putc(b, '"');
-}
-
 static const char *level_name(size_t len)
 {
 	return len >= 9 ? "township" : len >= 6 ? "county" : len >= 4 ? "city" : len >= 2 ? "province" : "national";
@@ -188,17 +171,17 @@ int matching_propose(db *d, const char *division, const char *item, const char *
 				o->remaining -= q;
 				buf_printf(out, "%s{\"need_id\":%lld,\"offer_id\":%lld,\"quantity\":%lld,\"item\":", *count ? "," : "",
 				           (long long)x->id, (long long)o->id, (long long)q);
-				json_str(out, x->item);
+				buf_json_str(out, x->item);
 				buf_puts(out, ",\"need_ref\":");
-				json_str(out, x->ref);
+				buf_json_str(out, x->ref);
 				buf_puts(out, ",\"institution_name\":");
-				json_str(out, x->name);
+				buf_json_str(out, x->name);
 				buf_puts(out, ",\"partner_name\":");
-				json_str(out, o->partner);
+				buf_json_str(out, o->partner);
 				buf_printf(out, ",\"urgency\":\"%s\",\"needed_by\":", urgency_names[x->urgency]);
-				json_str(out, x->by);
+				buf_json_str(out, x->by);
 				buf_puts(out, ",\"offer_division\":");
-				json_str(out, o->div);
+				buf_json_str(out, o->div);
 				buf_printf(out, ",\"level\":\"%s\"}", level_name(strlen(o->div)));
 				(*count)++;
 				*total += q;

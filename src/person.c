@@ -90,42 +90,83 @@ int person_age(const char *birth_date, int today)
 	return age < 0 ? 0 : age;
 }
 
-static void reason(json_t *reasons, const char *factor, int points, const char *msg)
+struct reason {
+	const char *factor;
+	int points;
+	char msg[80];
+};
+
+/* The scoring itself: up to three reasons into why; returns the score. */
+static int risk_core(const char *birth_date, int today, const char *chronic, const char *vaccination,
+                     const char **cls, struct reason why[3], int *nwhy)
 {
-	if (reasons)
-		json_array_append_new(reasons, json_pack("{s:s,s:i,s:s}", "factor", factor, "points", points, "message", msg));
+	int score = 0, age = person_age(birth_date, today), n = 0;
+	if (age >= 80) {
+		why[n] = (struct reason){"age", 2, ""};
+		snprintf(why[n++].msg, sizeof why[0].msg, "年龄 %d 岁（80 岁及以上）", age);
+	} else if (age >= 65) {
+		why[n] = (struct reason){"age", 1, ""};
+		snprintf(why[n++].msg, sizeof why[0].msg, "年龄 %d 岁（65-79 岁）", age);
+	}
+	if (chronic && !strcmp(chronic, "unstable"))
+		why[n++] = (struct reason){"chronic_disease", 2, "慢性病不稳定"};
+	else if (chronic && !strcmp(chronic, "stable"))
+		why[n++] = (struct reason){"chronic_disease", 1, "慢性病稳定"};
+	if (vaccination && !strcmp(vaccination, "none"))
+		why[n++] = (struct reason){"vaccination", 2, "未接种疫苗"};
+	else if (vaccination && !strcmp(vaccination, "incomplete"))
+		why[n++] = (struct reason){"vaccination", 1, "未全程接种疫苗"};
+	for (int i = 0; i < n; i++)
+		score += why[i].points;
+	*nwhy = n;
+	*cls = score >= 4 ? "red" : score >= 2 ? "yellow" : "green";
+	return score;
 }
 
 int person_risk(const char *birth_date, int today, const char *chronic, const char *vaccination, const char **cls,
                 json_t *reasons)
 {
-	int score = 0, age = person_age(birth_date, today);
-	char msg[120];
-	if (age >= 80) {
-		snprintf(msg, sizeof msg, "年龄 %d 岁（80 岁及以上）", age);
-		reason(reasons, "age", 2, msg);
-		score += 2;
-	} else if (age >= 65) {
-		snprintf(msg, sizeof msg, "年龄 %d 岁（65-79 岁）", age);
-		reason(reasons, "age", 1, msg);
-		score += 1;
-	}
-	if (chronic && !strcmp(chronic, "unstable")) {
-		reason(reasons, "chronic_disease", 2, "慢性病不稳定");
-		score += 2;
-	} else if (chronic && !strcmp(chronic, "stable")) {
-		reason(reasons, "chronic_disease", 1, "慢性病稳定");
-		score += 1;
-	}
-	if (vaccination && !strcmp(vaccination, "none")) {
-		reason(reasons, "vaccination", 2, "未接种疫苗");
-		score += 2;
-	} else if (vaccination && !strcmp(vaccination, "incomplete")) {
-		reason(reasons, "vaccination", 1, "未全程接种疫苗");
-		score += 1;
-	}
-	*cls = score >= 4 ? "red" : score >= 2 ? "yellow" : "green";
+	struct reason why[3];
+	int n, score = risk_core(birth_date, today, chronic, vaccination, cls, why, &n);
+	for (int i = 0; reasons && i < n; i++)
+		json_array_append_new(reasons, json_pack("{s:s,s:i,s:s}", "factor", why[i].factor, "points", why[i].points,
+		                                         "message", why[i].msg));
 	return score;
+}
+
+/* Appends s to out (outlen bytes, *len used), NUL-terminated: 0, or -1 when
+ * it does not fit. */
+static int put(char *out, size_t outlen, size_t *len, const char *s)
+{
+	size_t k = strlen(s);
+	if (*len + k >= outlen)
+		return -1;
+	memcpy(out + *len, s, k + 1);
+	*len += k;
+	return 0;
+}
+
+int person_risk_text(const char *birth_date, int today, const char *chronic, const char *vaccination,
+                     const char **cls, char *out, size_t outlen)
+{
+	struct reason why[3];
+	int n, score = risk_core(birth_date, today, chronic, vaccination, cls, why, &n);
+	/* what json_dumps gives for the reasons (messages and factors hold nothing
+	 * to escape): [{"factor":"age","points":2,"message":"…"},…] */
+	size_t len = 0;
+	int bad = put(out, outlen, &len, "[");
+	for (int i = 0; i < n; i++) {
+		char pts[2] = {(char)('0' + why[i].points), 0};
+		bad |= put(out, outlen, &len, i ? ",{\"factor\":\"" : "{\"factor\":\"");
+		bad |= put(out, outlen, &len, why[i].factor);
+		bad |= put(out, outlen, &len, "\",\"points\":");
+		bad |= put(out, outlen, &len, pts);
+		bad |= put(out, outlen, &len, ",\"message\":\"");
+		bad |= put(out, outlen, &len, why[i].msg);
+		bad |= put(out, outlen, &len, "\"}");
+	}
+	bad |= put(out, outlen, &len, "]");
+	return bad ? -1 : score;
 }
 
 int visit_interval(const char *cls)
@@ -237,7 +278,7 @@ static void add(json_t *errs, const char *field, const char *code, const char *m
 	json_array_append_new(errs, json_pack("{s:s,s:s,s:s}", "field", field, "code", code, "message", msg));
 }
 
-static int phone_ok(const char *s)
+int person_phone_ok(const char *s)
 {
 	int digits = 0;
 	for (const char *p = s; *p; p++) {
@@ -247,6 +288,47 @@ static int phone_ok(const char *s)
 			return 0;
 	}
 	return digits >= 7;
+}
+
+int person_division_check(db *d, const struct user *u, const char *div, json_t *towns, const char **code,
+                          const char **msg)
+{
+	int level = 0, rc;
+	if (towns && json_object_get(towns, div)) {
+		rc = DB_ROW;
+		level = 4;
+	} else {
+		rc = code_shape_ok(div) && *div ? division_exists(d, div, &level) : DB_DONE;
+		if (towns && rc == DB_ROW && level == 4)
+			json_object_set_new(towns, div, json_true());
+	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc;
+	*code = rc == DB_DONE ? "unknown_division"
+	        : level != 4 ? "division_level"
+	        : !scope_contains(u ? u->scope : "", div) ? "out_of_scope"
+	                                                  : NULL;
+	*msg = rc == DB_DONE ? "行政区划代码不存在"
+	       : level != 4 ? "服务对象须登记到乡镇（街道）一级"
+	                    : "所在区划不在您的管辖范围内";
+	return *code ? 1 : 0;
+}
+
+int person_worker_check(db *d, int64_t worker, const char *div)
+{
+	db_stmt *st = db_prepare(d, "SELECT role, scope FROM users WHERE id = $1 AND disabled = 0");
+	if (!st)
+		return DB_ERROR;
+	db_bindf(st, "I", worker);
+	int rc = db_step(st), ok = 0;
+	if (rc == DB_ROW) {
+		const char *role = db_column_text(st, 0);
+		ok = (!strcmp(role, "worker") || !strcmp(role, "official")) && scope_contains(db_column_text(st, 1), div);
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc;
+	return !ok;
 }
 
 int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci,
@@ -278,55 +360,29 @@ int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *er
 			json_object_set_new(obj, "citizen_id", json_string(ci->id));
 	}
 	const char *phone = jstr(obj, "phone");
-	if (phone && *phone && !phone_ok(phone))
+	if (phone && *phone && !person_phone_ok(phone))
 		add(errs, "phone", "invalid_phone", "联系电话格式错误（应为数字，可含 - 或 +）");
 	const char *name = jstr(obj, "name");
 	if (name && !*name)
 		add(errs, "name", "required", "姓名为必填项");
 	const char *div = jstr(obj, "division_code");
 	if (div) {
-		int level = 0, rc;
-		if (towns && json_object_get(towns, div)) {
-			rc = DB_ROW;
-			level = 4;
-		} else {
-			rc = code_shape_ok(div) && *div ? division_exists(d, div, &level) : DB_DONE;
-			if (towns && rc == DB_ROW && level == 4)
-				json_object_set_new(towns, div, json_true());
-		}
-		if (rc == DB_DONE)
-			add(errs, "division_code", "unknown_division", "行政区划代码不存在");
-		else if (rc != DB_ROW)
+		const char *code, *msg;
+		int rc = person_division_check(d, u, div, towns, &code, &msg);
+		if (rc < 0)
 			return rc;
-		else if (level != 4)
-			add(errs, "division_code", "division_level", "服务对象须登记到乡镇（街道）一级");
-		else if (!scope_contains(u ? u->scope : "", div))
-			add(errs, "division_code", "out_of_scope", "所在区划不在您的管辖范围内");
+		if (rc)
+			add(errs, "division_code", code, msg);
 	}
 	json_t *w = json_object_get(obj, "worker_id");
 	if (json_is_integer(w) && div) {
-		db_stmt *st = db_prepare(d, "SELECT role, scope FROM users WHERE id = $1 AND disabled = 0");
-		if (!st)
-			return DB_ERROR;
-		db_bindf(st, "I", (int64_t)json_integer_value(w));
-		int rc = db_step(st), ok = 0;
-		if (rc == DB_ROW) {
-			const char *role = db_column_text(st, 0);
-			ok = (!strcmp(role, "worker") || !strcmp(role, "official")) && scope_contains(db_column_text(st, 1), div);
-		}
-		db_reset(st);
-		if (rc != DB_ROW && rc != DB_DONE)
+		int rc = person_worker_check(d, (int64_t)json_integer_value(w), div);
+		if (rc < 0)
 			return rc;
-		if (!ok)
+		if (rc)
 			add(errs, "worker_id", "invalid_worker", "责任人须为负责该乡镇（街道）的在用工作人员账号");
 	}
 	return 0;
-}
-
-static const char *str_or(json_t *o, const char *k, const char *def)
-{
-	const char *s = jstr(o, k);
-	return s ? s : def;
 }
 
 /* ["a","b"] → ",a,b," into b */
@@ -353,81 +409,106 @@ static json_t *audit_form(json_t *obj, const char *cid_masked, const char *phone
 	return a;
 }
 
-int person_insert(db *d, const struct user *u, int64_t now, json_t *obj, const struct cid_info *ci,
-                  json_t *audit_later, int64_t *id)
+int person_cols_make(const struct user *u, int64_t now, const struct person_in *in, struct person_cols *c)
 {
-	char hash[PII_HASH_LEN], cid_enc[PII_ENC_MAX], phone_enc[PII_ENC_MAX], cid_masked[24], phone_masked[24];
-	char today[11], due[11];
-	const char *phone = str_or(obj, "phone", "");
-	const char *chronic = str_or(obj, "chronic_disease", "none"), *vacc = str_or(obj, "vaccination", "full");
-	const char *situation = str_or(obj, "situation", "at_home"), *cls;
+	const char *phone = in->phone ? in->phone : "";
+	if (!pii_ready())
+		return -1;
+	pii_hash(in->ci.id, c->hash);
+	if (pii_encrypt("citizen_id", c->hash, in->ci.id, c->cid_enc, sizeof c->cid_enc) != 0 ||
+	    pii_encrypt("phone", c->hash, phone, c->phone_enc, sizeof c->phone_enc) != 0)
+		return -1;
+	cid_mask(in->ci.id, c->cid_masked);
+	cw_strlcpy(c->phone_masked, phone, sizeof c->phone_masked);
+	phone_mask(c->phone_masked, c->phone_masked);
+	/* the local date, worked out once per time stamp (an import shares one) */
+	static _Thread_local int64_t last_now = -1;
+	static _Thread_local char last_today[11];
+	static _Thread_local int last_ymd;
+	if (now != last_now) {
+		clock_local_date(now, last_today);
+		last_ymd = clock_local_ymd(now);
+		last_now = now;
+	}
+	memcpy(c->today, last_today, sizeof c->today);
+	c->score = person_risk_text(in->ci.birth_date, last_ymd, in->chronic ? in->chronic : "none",
+	                            in->vaccination ? in->vaccination : "full", &c->cls, c->reasons, sizeof c->reasons);
+	if (c->score < 0)
+		return -1;
+	person_next_due(in->situation ? in->situation : "at_home", c->cls, NULL, c->today, c->due);
+	c->sex[0] = in->ci.sex;
+	c->sex[1] = 0;
+	c->worker = in->worker;
+	if (!c->worker && in->worker_default && u && u->role == ROLE_WORKER)
+		c->worker = u->id; /* a worker registers the people in their own care */
+	return 0;
+}
+
+void person_in_json(json_t *obj, const struct cid_info *ci, struct buf *cats, struct person_in *in)
+{
+	json_t *w = json_object_get(obj, "worker_id");
+	categories_text(json_object_get(obj, "categories"), cats);
+	*in = (struct person_in){jstr(obj, "name"), buf_str(cats), jstr(obj, "division_code"), jstr(obj, "address"),
+	                         jstr(obj, "phone"), jstr(obj, "guardian"), jstr(obj, "chronic_disease"),
+	                         jstr(obj, "vaccination"), jstr(obj, "situation"),
+	                         json_is_integer(w) ? (int64_t)json_integer_value(w) : 0, !w, *ci};
+}
+
+int person_insert(db *d, const struct user *u, int64_t now, json_t *obj, const struct cid_info *ci, int64_t *id)
+{
+	struct person_cols c;
+	struct person_in in;
 	struct buf cats = {0};
 	int rc = DB_ERROR;
-	if (!pii_ready())
-		return DB_ERROR;
-	pii_hash(ci->id, hash);
-	if (pii_encrypt("citizen_id", hash, ci->id, cid_enc, sizeof cid_enc) != 0 ||
-	    pii_encrypt("phone", hash, phone, phone_enc, sizeof phone_enc) != 0)
-		return DB_ERROR;
-	cid_mask(ci->id, cid_masked);
-	cw_strlcpy(phone_masked, phone, sizeof phone_masked);
-	phone_mask(phone_masked, phone_masked);
-	clock_local_date(now, today);
-	json_t *reasons = json_array();
-	int score = person_risk(ci->birth_date, clock_local_ymd(now), chronic, vacc, &cls, reasons);
-	person_next_due(situation, cls, NULL, today, due);
-	char *rtext = json_dumps(reasons, JSON_COMPACT);
-	json_decref(reasons);
-	categories_text(json_object_get(obj, "categories"), &cats);
-	json_t *w = json_object_get(obj, "worker_id");
-	int64_t worker = json_is_integer(w) ? (int64_t)json_integer_value(w) : 0;
-	if (!json_is_integer(w) && !w && u && u->role == ROLE_WORKER)
-		worker = u->id; /* a worker registers the people in their own care */
-	db_stmt *st = db_prepare(d, "INSERT INTO persons(name, categories, division_code, address, cid_enc, cid_hash, "
-	                            "cid_masked, phone_enc, phone_masked, birth_date, sex, guardian, worker_id, situation, "
-	                            "chronic_disease, vaccination, risk_class, risk_score, risk_reasons, registered, "
-	                            "next_due, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-	                            "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id");
+	person_in_json(obj, ci, &cats, &in);
+	if (person_cols_make(u, now, &in, &c) != 0)
+		goto cleanup;
+	db_stmt *st = db_prepare(d, "INSERT INTO persons(" PERSON_INSERT_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	                            "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id");
 	if (!st)
 		goto cleanup;
-	char sex[2] = {ci->sex, 0};
-	db_bindf(st, "tttttttttttt", jstr(obj, "name"), buf_str(&cats), jstr(obj, "division_code"),
-	         str_or(obj, "address", ""), cid_enc, hash, cid_masked, phone_enc, phone_masked, ci->birth_date, sex,
-	         str_or(obj, "guardian", ""));
-	if (worker)
-		db_bind_int64(st, 13, worker);
-	else
-		db_bind_null(st, 13);
-	db_bind_text(st, 14, situation);
-	db_bind_text(st, 15, chronic);
-	db_bind_text(st, 16, vacc);
-	db_bind_text(st, 17, cls);
-	db_bind_int64(st, 18, score);
-	db_bind_text(st, 19, rtext);
-	db_bind_text(st, 20, today);
-	db_bind_text(st, 21, due[0] ? due : NULL);
-	db_bind_int64(st, 22, now);
-	rc = db_step(st);
+	rc = person_bind(st, 0, &in, &c, now);
+	if (rc == 0)
+		rc = db_step(st);
 	if (rc == DB_ROW)
 		*id = db_column_int64(st, 0);
 	db_reset(st);
 	if (rc != DB_ROW) {
-		rc = rc == DB_DONE ? DB_ERROR : rc;
+		rc = rc == DB_DONE || rc == 0 ? DB_ERROR : rc;
 		goto cleanup;
 	}
-	json_t *after = audit_form(obj, cid_masked, phone_masked, cls);
-	if (audit_later) {
-		json_array_append_new(audit_later, json_pack("{s:s,s:s,s:I,s:s,s:o}", "action", "person.create",
-		                                             "object_type", "person", "object_id", (json_int_t)*id,
-		                                             "division", jstr(obj, "division_code"), "after", after));
-		rc = 0;
-	} else {
-		rc = audit_write_id(d, u, now, "person.create", "person", *id, jstr(obj, "division_code"), NULL, after);
-		json_decref(after);
-	}
+	json_t *after = audit_form(obj, c.cid_masked, c.phone_masked, c.cls);
+	rc = audit_write_id(d, u, now, "person.create", "person", *id, in.division_code, NULL, after);
+	json_decref(after);
 cleanup:
-	free(rtext);
 	buf_free(&cats);
+	return rc;
+}
+
+int person_bind(db_stmt *st, int base, const struct person_in *in, const struct person_cols *c, int64_t now)
+{
+	int rc = db_bind_text_static(st, base + 1, in->name);
+	rc = rc ? rc : db_bind_text_static(st, base + 2, in->categories);
+	rc = rc ? rc : db_bind_text_static(st, base + 3, in->division_code);
+	rc = rc ? rc : db_bind_text_static(st, base + 4, in->address ? in->address : "");
+	rc = rc ? rc : db_bind_text_static(st, base + 5, c->cid_enc);
+	rc = rc ? rc : db_bind_text_static(st, base + 6, c->hash);
+	rc = rc ? rc : db_bind_text_static(st, base + 7, c->cid_masked);
+	rc = rc ? rc : db_bind_text_static(st, base + 8, c->phone_enc);
+	rc = rc ? rc : db_bind_text_static(st, base + 9, c->phone_masked);
+	rc = rc ? rc : db_bind_text_static(st, base + 10, in->ci.birth_date);
+	rc = rc ? rc : db_bind_text_static(st, base + 11, c->sex);
+	rc = rc ? rc : db_bind_text_static(st, base + 12, in->guardian ? in->guardian : "");
+	rc = rc ? rc : c->worker ? db_bind_int64(st, base + 13, c->worker) : db_bind_null(st, base + 13);
+	rc = rc ? rc : db_bind_text_static(st, base + 14, in->situation ? in->situation : "at_home");
+	rc = rc ? rc : db_bind_text_static(st, base + 15, in->chronic ? in->chronic : "none");
+	rc = rc ? rc : db_bind_text_static(st, base + 16, in->vaccination ? in->vaccination : "full");
+	rc = rc ? rc : db_bind_text_static(st, base + 17, c->cls);
+	rc = rc ? rc : db_bind_int64(st, base + 18, c->score);
+	rc = rc ? rc : db_bind_text_static(st, base + 19, c->reasons);
+	rc = rc ? rc : db_bind_text_static(st, base + 20, c->today);
+	rc = rc ? rc : db_bind_text_static(st, base + 21, c->due[0] ? c->due : NULL);
+	rc = rc ? rc : db_bind_int64(st, base + 22, now);
 	return rc;
 }
 
@@ -648,7 +729,7 @@ static int create_txn(db *d, void *vc)
 	rc = db_query_int64(d, &c->duplicates, "SELECT COUNT(*) FROM persons WHERE cid_hash = $1", "t", hash);
 	if (rc != DB_ROW)
 		return rc;
-	return person_insert(d, &c->r->user, c->r->now, c->r->json, &ci, NULL, &c->id);
+	return person_insert(d, &c->r->user, c->r->now, c->r->json, &ci, &c->id);
 }
 
 int h_persons_create(struct req *r)

@@ -15,6 +15,8 @@
 #include "db.h"
 #include "enums.h"
 #include "jspec.h"
+#include "buf.h"
+#include "pii.h"
 
 struct req;
 
@@ -47,6 +49,11 @@ json_t *person_json(db_stmt *st, int unmask);
  * Returns the score; *cls is "green", "yellow" or "red". */
 int person_risk(const char *birth_date, int today, const char *chronic, const char *vaccination, const char **cls,
                 json_t *reasons);
+/* The same score with its reasons as the JSON text stored in
+ * persons.risk_reasons (what json_dumps of person_risk's reasons gives), into
+ * out (512 bytes hold any). Returns the score, or -1 when out is too small. */
+int person_risk_text(const char *birth_date, int today, const char *chronic, const char *vaccination,
+                     const char **cls, char *out, size_t outlen);
 /* Days between visits for a risk class (cfg.visit_days_*). */
 int visit_interval(const char *cls);
 /* Next due date into out (11 bytes, "" when the person needs no visits:
@@ -67,11 +74,67 @@ int person_age(const char *birth_date, int today);
 int person_check(db *d, const struct user *u, json_t *obj, int today, json_t *errs, struct cid_info *ci,
                  json_t *towns);
 
-/* Inserts a checked person inside the caller's write transaction, with an
- * audit row (or, with audit_later, appends the audit row there for
- * audit_write_many). Needs the personal-data key. 0 with *id set, or DB_*. */
-int person_insert(db *d, const struct user *u, int64_t now, json_t *obj, const struct cid_info *ci,
-                  json_t *audit_later, int64_t *id);
+/* The township rule of person_check: div a real township (towns as there)
+ * inside u's scope. 0; 1 with *code and *msg (static) set; or a DB_* error. */
+int person_division_check(db *d, const struct user *u, const char *div, json_t *towns, const char **code,
+                          const char **msg);
+/* The worker rule of person_check: an enabled worker or official whose scope
+ * holds div. 0; 1 when not; or a DB_* error. */
+int person_worker_check(db *d, int64_t worker, const char *div);
+
+/* A checked person to store, as text (a create body or an import row).
+ * Strings are borrowed; NULL optional ones read as their defaults. */
+struct person_in {
+	const char *name;
+	const char *categories;    /* as stored: ",code,code," */
+	const char *division_code;
+	const char *address, *phone, *guardian;          /* NULL: "" */
+	const char *chronic, *vaccination, *situation;   /* codes; NULL: none, full, at_home */
+	int64_t worker;            /* responsible worker, 0 for none */
+	int worker_default;        /* none given: a worker registering is the responsible one */
+	struct cid_info ci;        /* from cid_check (normalised ID, birth date, sex) */
+};
+
+/* The person_in of a checked create body (cid_info from person_check); its
+ * categories text goes to cats (the caller frees it), the rest is borrowed
+ * from obj. */
+void person_in_json(json_t *obj, const struct cid_info *ci, struct buf *cats, struct person_in *in);
+
+/* The columns stored for a person_in beside its own text: the keyed ID hash,
+ * the ciphertexts, the masked forms, risk class, score and reasons, the
+ * registration and next due dates. */
+struct person_cols {
+	char hash[PII_HASH_LEN], cid_enc[PII_ENC_MAX], phone_enc[PII_ENC_MAX];
+	char cid_masked[24], phone_masked[24];
+	char today[11], due[11], sex[2];
+	char reasons[512];
+	const char *cls;           /* static */
+	int score;
+	int64_t worker;            /* 0: NULL */
+};
+
+/* Computes the columns of in registered by u (NULL: command line) at now.
+ * Needs the personal-data key. 0 or -1 (no key, value too long). */
+int person_cols_make(const struct user *u, int64_t now, const struct person_in *in, struct person_cols *c);
+
+/* The columns an INSERT of a person names, in the order person_bind binds
+ * them ($1..$22; created_at and updated_at both take $22). */
+#define PERSON_INSERT_COLS                                                                                      \
+	"name, categories, division_code, address, cid_enc, cid_hash, cid_masked, phone_enc, phone_masked, "       \
+	"birth_date, sex, guardian, worker_id, situation, chronic_disease, vaccination, risk_class, risk_score, "    \
+	"risk_reasons, registered, next_due, created_at, updated_at"
+#define PERSON_INSERT_PARAMS 22
+/* Binds a person's 22 values at $base+1 .. $base+22, without copying: in and
+ * c must stay unchanged until the statement is reset. 0 or a DB_* error. */
+int person_bind(db_stmt *st, int base, const struct person_in *in, const struct person_cols *c, int64_t now);
+
+/* 1 if a phone number is acceptable (digits, -, + and spaces; 7+ digits). */
+int person_phone_ok(const char *s);
+
+/* Inserts a checked person (a create body that passed person_check) inside
+ * the caller's write transaction, with its audit row. Needs the personal-data
+ * key. 0 with *id set, or DB_*. Imports store many at once: person_bulk.h. */
+int person_insert(db *d, const struct user *u, int64_t now, json_t *obj, const struct cid_info *ci, int64_t *id);
 
 /* The JSON spec of a create/patch body. */
 extern const struct jfield person_spec[];

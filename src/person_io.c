@@ -6,6 +6,7 @@
 #include "csv.h"
 #include "handlers.h"
 #include "http.h"
+#include "person_bulk.h"
 #include "pii.h"
 #include "scope.h"
 #include "table.h"
@@ -44,11 +45,11 @@ static int col_of(const char *header)
 	return -1;
 }
 
-/* Splits a categories cell on 、 , ， ; ； | and spaces into codes. */
-static json_t *categories_cell(const char *v, int *bad)
+/* Splits a categories cell on 、 , ， ; ； | and spaces; each token goes to
+ * tok(token, code or NULL when not a category, arg). */
+static void categories_split(const char *v, void (*tok)(const char *t, const char *code, void *arg), void *arg)
 {
-	json_t *a = json_array();
-	char tok[64];
+	char t[64];
 	const char *p = v;
 	while (*p) {
 		size_t skip = 0;
@@ -64,14 +65,74 @@ static json_t *categories_cell(const char *v, int *bad)
 		while (p[n] && p[n] != ',' && p[n] != ';' && p[n] != '|' && p[n] != ' ' && strncmp(p + n, "、", 3) &&
 		       strncmp(p + n, "，", 3) && strncmp(p + n, "；", 3))
 			n++;
-		snprintf(tok, sizeof tok, "%.*s", (int)(n < sizeof tok ? n : sizeof tok - 1), p);
-		const char *code = enum_parse(person_categories, tok);
-		if (!code)
-			*bad = 1;
-		json_array_append_new(a, json_string(code ? code : tok));
+		snprintf(t, sizeof t, "%.*s", (int)(n < sizeof t ? n : sizeof t - 1), p);
+		tok(t, enum_parse(person_categories, t), arg);
 		p += n;
 	}
-	return a;
+}
+
+struct cats_json {
+	json_t *a;
+	int bad;
+};
+
+static void cat_json(const char *t, const char *code, void *arg)
+{
+	struct cats_json *c = arg;
+	if (!code)
+		c->bad = 1;
+	json_array_append_new(c->a, json_string(code ? code : t));
+}
+
+/* The cell as a JSON array of codes (a token that is none stays as it is, *bad set). */
+static json_t *categories_cell(const char *v, int *bad)
+{
+	struct cats_json c = {json_array(), 0};
+	categories_split(v, cat_json, &c);
+	if (c.bad)
+		*bad = 1;
+	return c.a;
+}
+
+/* The cell as stored (",a,b,"), for the fast path: clean only when every
+ * token is a category, 1 to 9 of them, none twice. */
+struct cats_text {
+	const char *codes[10];
+	int n, bad;
+};
+
+static void cat_text(const char *t, const char *code, void *arg)
+{
+	struct cats_text *c = arg;
+	(void)t;
+	if (!code || c->n == 9) {
+		c->bad = 1;
+		return;
+	}
+	for (int i = 0; i < c->n; i++)
+		if (c->codes[i] == code)
+			c->bad = 1;
+	c->codes[c->n++] = code;
+}
+
+static int categories_clean(const char *v, char *out, size_t outlen)
+{
+	struct cats_text c = {{0}, 0, 0};
+	categories_split(v, cat_text, &c);
+	if (c.bad || !c.n)
+		return -1;
+	size_t len = 0;
+	out[len++] = ',';
+	for (int i = 0; i < c.n; i++) {
+		size_t k = strlen(c.codes[i]);
+		if (len + k + 2 > outlen)
+			return -1;
+		memcpy(out + len, c.codes[i], k);
+		len += k;
+		out[len++] = ',';
+	}
+	out[len] = 0;
+	return 0;
 }
 
 static json_t *row_object(const struct csv_table *t, size_t row, const int *map, json_t *problems, int *bad)
@@ -114,11 +175,19 @@ struct import_ctx {
 	const int *map;
 	int skip_invalid, dry_run;
 	struct person_import_result *res;
-	json_t *later;
-	json_t *towns; /* townships found real in this import */
+	struct person_bulk *bulk;
+	json_t *towns;       /* townships found real in this import */
 	int today;           /* YYYYMMDD, local */
 	struct cid_info ci;  /* of the row just checked, for its insert */
+	long long maxlen[NCOLS]; /* person_spec's length limit of a text column, else 0 */
 };
+
+/* Rows are written only when they will be kept: not in a dry run, and not
+ * once a row was refused without skip_invalid (all is rolled back then). */
+static int storing(const struct import_ctx *c)
+{
+	return !c->dry_run && !(json_array_size(c->res->problems) && !c->skip_invalid);
+}
 
 static json_t *person_row(void *ctx, size_t row, json_t *problems, int *bad)
 {
@@ -135,14 +204,84 @@ static int person_row_check(db *d, void *ctx, json_t *o, json_t *errs)
 static int person_row_insert(db *d, void *ctx, json_t *o)
 {
 	struct import_ctx *c = ctx;
-	int64_t id;
-	int rc = person_insert(d, c->u, c->now, o, &c->ci, c->later, &id);
-	/* audit rows go out in chunks: memory stays flat however long the file */
-	if (rc == 0 && json_array_size(c->later) >= 4096) {
-		rc = audit_write_many(d, c->u, c->now, c->later);
-		json_array_clear(c->later);
-	}
+	struct person_in in;
+	struct buf cats = {0};
+	(void)d;
+	if (!storing(c))
+		return 0;
+	person_in_json(o, &c->ci, &cats, &in);
+	int rc = person_bulk_add(c->bulk, &in);
+	buf_free(&cats);
 	return rc;
+}
+
+/* The JSON way's rules read straight from the cells (row_object, jspec_check
+ * with person_spec, person_check): 1 when the row passes all of them and is
+ * queued, 0 when any does not hold — row_object and the rest then run and
+ * report exactly what is wrong. */
+static int person_fast(db *d, void *ctx, size_t row)
+{
+	struct import_ctx *c = ctx;
+	const char *v[NCOLS] = {0};
+	char cats[320];
+	const char *code, *msg;
+	size_t hdr = csv_row_cols(c->t, 0);
+	for (size_t k = 0; k < csv_row_cols(c->t, row) && k < hdr; k++) {
+		const char *cell = csv_cell(c->t, row, k);
+		if (c->map[k] >= 0 && *cell)
+			v[c->map[k]] = cell; /* the last non-empty cell of a column wins, as in row_object */
+	}
+	struct person_in in = {v[0], NULL, v[3], v[4], v[5], v[6], NULL, NULL, NULL, 0, 1, {{0}, {0}, 0}};
+	if (!v[0] || !v[1] || !v[2] || !v[3])
+		return 0;
+	for (size_t k = 0; k < NCOLS; k++)
+		if (v[k] && c->maxlen[k] && (long long)utf8_chars(v[k]) > c->maxlen[k])
+			return 0;
+	if (categories_clean(v[2], cats, sizeof cats) != 0)
+		return 0;
+	in.categories = cats;
+	if ((v[7] && !(in.chronic = enum_parse(person_chronic, v[7]))) ||
+	    (v[8] && !(in.vaccination = enum_parse(person_vaccination, v[8]))) ||
+	    (v[9] && !(in.situation = enum_parse(person_situations, v[9]))))
+		return 0;
+	if (cid_check(v[1], c->today, &in.ci, &code, &msg) != 0 || (v[5] && !person_phone_ok(v[5])))
+		return 0;
+	int rc = person_division_check(d, c->u, v[3], c->towns, &code, &msg);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (v[10]) {
+		char *end;
+		long long w = strtoll(v[10], &end, 10);
+		if (*end || w <= 0 || w > 1LL << 62)
+			return 0;
+		if ((rc = person_worker_check(d, w, v[3])) != 0)
+			return rc < 0 ? rc : 0;
+		in.worker = w;
+		in.worker_default = 0;
+	}
+	if (!storing(c))
+		return 1;
+	rc = person_bulk_add(c->bulk, &in);
+	return rc < 0 ? rc : 1;
+}
+
+/* Files at least this long learn every township of the user's scope in one
+ * query instead of asking about each new one as it comes (on PostgreSQL each
+ * question is a round trip). */
+#define TOWNS_AT_ONCE 2000
+
+static int towns_load(db *d, const struct user *u, json_t *towns)
+{
+	char lo[SCOPE_MAX], hi[SCOPE_MAX];
+	scope_range(u ? u->scope : "", lo, hi);
+	db_stmt *st = db_prepare(d, "SELECT code FROM divisions WHERE code >= $1 AND code < $2 AND level = 4");
+	if (!st)
+		return DB_ERROR;
+	int rc = db_bindf(st, "tt", lo, hi);
+	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW)
+		json_object_set_new(towns, db_column_text(st, 0), json_true());
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc;
 }
 
 static int import_txn(db *d, void *vc)
@@ -150,8 +289,15 @@ static int import_txn(db *d, void *vc)
 	struct import_ctx *c = vc;
 	struct person_import_result *res = c->res;
 	c->today = clock_local_ymd(c->now);
-	json_array_clear(c->later);
-	struct import_rows ir = {c->t, person_spec, 0, person_row, person_row_check, person_row_insert, c, res->problems, 0, 0};
+	if (c->t->nrows > TOWNS_AT_ONCE && !json_object_size(c->towns)) {
+		int rc = towns_load(d, c->u, c->towns);
+		if (rc != 0)
+			return rc;
+	}
+	person_bulk_free(c->bulk); /* a retried transaction starts over */
+	c->bulk = person_bulk_new(d, c->u, c->now);
+	struct import_rows ir = {c->t, person_spec, 0, person_row, person_row_check, person_row_insert, c, res->problems,
+	                         0, 0, person_fast};
 	int rows_rc = import_rows_run(d, &ir);
 	res->imported = ir.imported;
 	res->rejected = ir.rejected;
@@ -159,7 +305,7 @@ static int import_txn(db *d, void *vc)
 		return rows_rc;
 	if (c->dry_run || (res->rejected && !c->skip_invalid))
 		return DB_APP;
-	return audit_write_many(d, c->u, c->now, c->later);
+	return person_bulk_finish(c->bulk);
 }
 
 int person_import_csv(db *d, const struct user *u, int64_t now, const char *data, size_t len, int skip_invalid,
@@ -200,11 +346,15 @@ int person_import_csv(db *d, const struct user *u, int64_t now, const char *data
 		goto cleanup;
 	}
 	res->rows = (int)t.nrows - 1;
-	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, json_array(), json_object(), 0, {{0}, {0}, 0}};
+	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, NULL, json_object(), 0, {{0}, {0}, 0}, {0}};
+	for (size_t k = 0; k < NCOLS; k++)
+		for (const struct jfield *f = person_spec; f->name; f++)
+			if (f->type == J_STR && !strcmp(f->name, cols[k].field))
+				c.maxlen[k] = f->max ? f->max : 10000;
 	db_bulk_begin(d); /* one transaction holds every row */
 	int r = db_txn(d, 1, import_txn, &c);
 	db_bulk_end(d);
-	json_decref(c.later);
+	person_bulk_free(c.bulk);
 	json_decref(c.towns);
 	if (r != 0 && r != DB_APP) {
 		err_db(e, r);

@@ -206,6 +206,24 @@ static size_t ad_of(const char *field, const char *record, unsigned char *ad, si
 	return len < 0 ? 0 : (size_t)len >= n ? n - 1 : (size_t)len;
 }
 
+/* A fresh random nonce. The system's random source is read 64 nonces at a
+ * time (a bulk import encrypts two values per person: one getrandom call per
+ * nonce was a system call each); bytes handed out are wiped from the pool and
+ * never given twice. Per thread; carewatch never forks. */
+static void nonce(unsigned char out[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES])
+{
+	enum { N = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, POOL = 64 * N };
+	static _Thread_local unsigned char pool[POOL];
+	static _Thread_local size_t used = POOL;
+	if (used == POOL) {
+		randombytes_buf(pool, POOL);
+		used = 0;
+	}
+	memcpy(out, pool + used, N);
+	sodium_memzero(pool + used, N);
+	used += N;
+}
+
 int pii_encrypt(const char *field, const char *record, const char *plain, char *out, size_t outlen)
 {
 	unsigned char buf[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + 64 + crypto_aead_xchacha20poly1305_ietf_ABYTES];
@@ -219,7 +237,7 @@ int pii_encrypt(const char *field, const char *record, const char *plain, char *
 	if (!ready || pl > 64)
 		return -1;
 	size_t adl = ad_of(field, record, ad, sizeof ad);
-	randombytes_buf(buf, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	nonce(buf);
 	unsigned long long cl = 0;
 	crypto_aead_xchacha20poly1305_ietf_encrypt(buf + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &cl,
 	                                           (const unsigned char *)plain, pl, ad, adl, NULL, buf, enc_key);

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "config.h"
 #include "person.h"
 #include "pii.h"
@@ -33,6 +35,24 @@ static void risk_scores(void **state)
 	assert_int_equal(person_risk("1950-01-01", 20261228, "stable", "incomplete", &cls, NULL), 3);
 	assert_int_equal(person_risk("1930-01-01", 20261228, "stable", "incomplete", &cls, NULL), 4);
 	assert_string_equal(cls, "red");
+	/* the text form an import stores is what json_dumps makes of the reasons */
+	static const char *const cases[][3] = {{"1940-03-12", "unstable", "none"}, {"1961-12-28", "stable", "incomplete"},
+	                                       {"2015-05-05", "none", "full"}, {"1946-12-28", "none", "incomplete"}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *r = json_array();
+		char text[512];
+		const char *c1, *c2;
+		int s1 = person_risk(cases[i][0], 20261228, cases[i][1], cases[i][2], &c1, r);
+		int s2 = person_risk_text(cases[i][0], 20261228, cases[i][1], cases[i][2], &c2, text, sizeof text);
+		char *dumped = json_dumps(r, JSON_COMPACT);
+		assert_int_equal(s1, s2);
+		assert_string_equal(c1, c2);
+		assert_string_equal(text, dumped);
+		free(dumped);
+		json_decref(r);
+	}
+	char small[20];
+	assert_int_equal(person_risk_text("1940-03-12", 20261228, "unstable", "none", &cls, small, sizeof small), -1);
 	assert_int_equal(person_age("2000-02-29", 20250228), 24);
 	assert_int_equal(person_age("2000-02-29", 20250301), 25);
 	json_decref(why);
@@ -55,6 +75,22 @@ static void due_dates(void **state)
 	assert_string_equal(due, "");
 	person_next_due("deceased", "red", "", "2026-01-01", due);
 	assert_string_equal(due, "");
+	/* calendar arithmetic under it */
+	assert_int_equal(date_add_days("2024-02-28", 1, due), 0);
+	assert_string_equal(due, "2024-02-29");
+	assert_int_equal(date_add_days("2024-03-01", -1, due), 0);
+	assert_string_equal(due, "2024-02-29");
+	assert_int_equal(date_add_days("2100-02-28", 1, due), 0);
+	assert_string_equal(due, "2100-03-01"); /* not a leap year */
+	assert_int_equal(date_add_days("2000-02-28", 1, due), 0);
+	assert_string_equal(due, "2000-02-29"); /* a leap year */
+	assert_int_equal(date_add_days("1999-12-31", 1, due), 0);
+	assert_string_equal(due, "2000-01-01");
+	assert_int_equal(date_add_days("2026-01-01", 365, due), 0);
+	assert_string_equal(due, "2027-01-01");
+	assert_int_equal(date_add_days("1970-01-01", -1, due), 0);
+	assert_string_equal(due, "1969-12-31");
+	assert_int_equal(date_add_days("2026-13-01", 1, due), -1);
 	cfg.visit_days_red = 3;
 	person_next_due("at_home", "red", "2026-12-30", "", due);
 	assert_string_equal(due, "2027-01-02");

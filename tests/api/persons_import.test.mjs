@@ -1,0 +1,139 @@
+// Importing people in bulk (issue 6): rows are written many per INSERT, so
+// these check the edges of that — an invalid row in the last, short chunk
+// still stops the whole file; a clean row stores exactly what the API stores;
+// every problem is still reported per row; every created person keeps its own
+// audit row. Runs on SQLite, and on PostgreSQL when CAREWATCH_TEST_PG is set.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, sql, cli, newCid, cidWithCheck } from '../lib/server.mjs';
+
+const sh = (y, m, d, hh = 10, mm = 0) => Date.UTC(y, m - 1, d, hh - 8, mm) / 1000;
+let srv, admin, jiangan, worker;
+before(async () => {
+  srv = await startServer({ demo: true, clock: sh(2026, 12, 28) });
+  admin = await srv.api('admin');
+  jiangan = await srv.api('mz.jiangan');
+  worker = await srv.api('cun.dazhi');
+});
+after(async () => { await srv?.stop(); });
+
+const CHUNK = 64; // PERSON_BULK_ROWS in src/person_bulk.h
+const HEAD = '姓名,公民身份号码,对象类别,行政区划代码,住址,联系电话,监护人或联系人,慢性病情况,疫苗接种情况,生活状况,责任人编号\n';
+const count = (where = '1=1') => Number(sql(srv.db, `SELECT COUNT(*) FROM persons WHERE ${where}`));
+const audits = () => Number(sql(srv.db, "SELECT COUNT(*) FROM audit WHERE action = 'person.create'"));
+const post = (client, csv, q = '') => client.post('/api/v1/imports/persons' + q, csv, { headers: { 'content-type': 'text/csv' } });
+/* a cid no other test uses: birth dates by row number */
+const cidOf = (i, region = '420102') => cidWithCheck(region + String(19300101 + (i % 28) + 100 * (i % 12)) + String(500 + (i % 500)).padStart(3, '0').slice(-3));
+const rows = (n, from = 0, town = '420102002') => Array.from({ length: n }, (_, k) => {
+  const i = from + k;
+  return `批量${i},${cidOf(i)},孤寡老人,${town},大智路${i}号,13800${String(i).padStart(6, '0')},,,,,\n`;
+}).join('');
+
+test(`an invalid row in the last, short chunk (${3 * CHUNK}+1 rows) imports nothing; skipped, the others are stored, each with its audit row`, async () => {
+  const good = rows(3 * CHUNK, 1000);
+  const bad = `批量坏行,${cidOf(9999).slice(0, 17)}${cidOf(9999)[17] === '0' ? '1' : '0'},孤寡老人,420102002,,,,,,,\n`;
+  const before = count(), auditBefore = audits();
+  let r = await post(jiangan, HEAD + good + bad);
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.body.rows, 3 * CHUNK + 1);
+  assert.equal(r.body.rejected, 1);
+  assert.equal(r.body.valid, 3 * CHUNK);
+  assert.equal(r.body.imported, 0);
+  assert.deepEqual(r.body.problems.map((p) => [p.line, p.field, p.code]), [[3 * CHUNK + 2, 'citizen_id', 'cid_checksum']]);
+  assert.equal(count(), before, 'nothing imported');
+  assert.equal(audits(), auditBefore, 'nothing audited');
+  // the invalid row first: nothing either
+  r = await post(jiangan, HEAD + bad + good);
+  assert.equal(r.status, 422);
+  assert.equal(r.body.problems[0].line, 2);
+  assert.equal(count(), before);
+  // a dry run stores nothing and counts the valid rows
+  r = await post(jiangan, HEAD + good, '?dry_run=1');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.valid, 3 * CHUNK);
+  assert.equal(r.body.committed, false);
+  assert.equal(count(), before);
+  // skipped: every other row stored, and audited one by one
+  r = await post(jiangan, HEAD + good + bad, '?skip_invalid=1');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.imported, 3 * CHUNK);
+  assert.equal(count(), before + 3 * CHUNK);
+  assert.equal(audits(), auditBefore + 3 * CHUNK);
+  const ids = sql(srv.db, "SELECT id FROM persons WHERE name LIKE '批量%' ORDER BY id").split('\n').map(Number);
+  assert.equal(ids.length, 3 * CHUNK);
+  const audited = Number(sql(srv.db, `SELECT COUNT(DISTINCT object_id) FROM audit WHERE action = 'person.create' AND object_type = 'person' AND object_id IN (${ids.map((i) => `'${i}'`).join(',')})`));
+  assert.equal(audited, ids.length, 'each created person has its own audit row');
+  // the creation is found through the API, masked
+  const last = ids[ids.length - 1];
+  const a = await admin.get(`/api/v1/audit?object_type=person&object_id=${last}`);
+  assert.equal(a.status, 200, a.text);
+  const created = a.body.items.find((x) => x.action === 'person.create');
+  assert.ok(created, 'creation audited');
+  assert.equal(created.actor, 'mz.jiangan');
+  assert.equal(created.division_code, '420102002');
+  assert.equal(created.after.name, `批量${1000 + 3 * CHUNK - 1}`);
+  assert.match(created.after.citizen_id, /^4201\*+\d{3}[\dX]$/);
+  assert.match(created.after.phone, /\*/);
+  assert.ok(!a.text.includes(cidOf(1000 + 3 * CHUNK - 1)), 'no citizen ID in the audit log');
+  const first = await admin.get(`/api/v1/audit?object_type=person&object_id=${ids[0]}`);
+  assert.equal(first.body.items.filter((x) => x.action === 'person.create').length, 1);
+  const v = cli(['audit', 'verify', '--db', srv.db], { env: srv.env });
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+});
+
+test('an imported row stores exactly what the API stores for the same person', async () => {
+  const cid = newCid('19440505', 'M');
+  const body = {
+    name: '对照甲', citizen_id: cid, categories: ['left_behind_elderly', 'extremely_poor'], division_code: '420102002',
+    address: '大智路"引号",逗号 1号', phone: '138-1234 5678', guardian: '李四 13900001111', chronic_disease: 'stable',
+    vaccination: 'none', situation: 'in_hospital', worker_id: worker.user.id,
+  };
+  const r1 = await jiangan.post('/api/v1/persons', body);
+  assert.equal(r1.status, 201, r1.text);
+  const csv = HEAD + `对照甲,${cid.toLowerCase()},留守老人、特困人员,420102002,"大智路""引号"",逗号 1号",138-1234 5678,李四 13900001111,稳定,未接种,住院,${worker.user.id}\n`;
+  const r2 = await post(jiangan, csv);
+  assert.equal(r2.status, 200, r2.text);
+  assert.equal(r2.body.imported, 1);
+  const cols = 'name, categories, division_code, address, cid_hash, cid_masked, phone_masked, birth_date, sex, guardian, ' +
+    'worker_id, situation, chronic_disease, vaccination, risk_class, risk_score, risk_reasons, registered, next_due, visit_count';
+  const [a, b] = sql(srv.db, `SELECT ${cols} FROM persons WHERE name = '对照甲' ORDER BY id`).split('\n');
+  assert.equal(b, a);
+  // both decrypt to the same ID and phone
+  const ids = sql(srv.db, "SELECT id FROM persons WHERE name = '对照甲' ORDER BY id").split('\n');
+  for (const id of ids) {
+    const p = (await admin.get(`/api/v1/persons/${id}`)).body;
+    assert.equal(p.citizen_id, cid);
+    assert.equal(p.phone, '138-1234 5678');
+  }
+  // a worker's import: the worker looks after the people, as when they register one
+  const w = await post(worker, '姓名,公民身份号码,对象类别,行政区划代码\n' + `对照乙,${newCid('20150101')},留守儿童,420102002\n`);
+  assert.equal(w.status, 200, w.text);
+  assert.equal(sql(srv.db, "SELECT worker_id FROM persons WHERE name = '对照乙'"), String(worker.user.id));
+});
+
+test('every kind of bad row is still reported on its line, and nothing is imported', async () => {
+  const long = '长'.repeat(51);
+  const lines = [
+    [`重复类别,${newCid('19400101')},孤寡老人、isolated_elderly,420102002,,,,,,,`, 'categories', 'invalid_category'],
+    [`未知类别,${newCid('19400101')},孤儿,420102002,,,,,,,`, 'categories', 'invalid_category'],
+    [`责任人错,${newCid('19400101')},孤寡老人,420102002,,,,,,,abc`, 'worker_id', 'invalid_type'],
+    [`责任人无,${newCid('19400101')},孤寡老人,420102002,,,,,,,999999`, 'worker_id', 'invalid_worker'],
+    [`${long},${newCid('19400101')},孤寡老人,420102002,,,,,,,`, 'name', 'too_long'],
+    [`越权,${newCid('19400101')},孤寡老人,420111001,,,,,,,`, 'division_code', 'out_of_scope'],
+    [`不存在,${newCid('19400101')},孤寡老人,420102999,,,,,,,`, 'division_code', 'unknown_division'],
+    [`区县级,${newCid('19400101')},孤寡老人,420102,,,,,,,`, 'division_code', 'division_level'],
+    [`电话错,${newCid('19400101')},孤寡老人,420102002,,call me,,,,,`, 'phone', 'invalid_phone'],
+    [`慢病错,${newCid('19400101')},孤寡老人,420102002,,,,有点,,,`, 'chronic_disease', 'invalid_value'],
+    [`缺号码,,孤寡老人,420102002,,,,,,,`, 'citizen_id', 'required'],
+  ];
+  const good = rows(CHUNK, 5000);
+  const before = count();
+  const r = await post(jiangan, HEAD + good + lines.map((l) => l[0] + '\n').join(''));
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.body.rejected, lines.length);
+  assert.equal(r.body.valid, CHUNK);
+  const got = r.body.problems.map((p) => [p.line, p.field, p.code]);
+  lines.forEach((l, i) => assert.ok(got.some((g) => g[0] === CHUNK + 2 + i && g[1] === l[1] && g[2] === l[2]),
+    `line ${CHUNK + 2 + i}: ${l[1]} ${l[2]} in ${JSON.stringify(got)}`));
+  assert.equal(count(), before);
+});
