@@ -1,12 +1,15 @@
 /* person_bulk.c — many people per INSERT, their audit rows in chunks (see
  * person_bulk.h).
  *
- * Two batches of PERSON_BULK_ROWS take turns: while the caller's thread
- * inserts one batch (SQLite or a PostgreSQL round trip) and checks the rows
- * of the next, a helper thread computes the columns of the batch just filled
+ * Two batches of PIPE_ROWS take turns: while the caller's thread inserts one
+ * batch (PERSON_BULK_ROWS per statement: SQLite, or a PostgreSQL round trip
+ * each) and checks the rows of the next, a helper thread computes the
+ * columns of the batch just filled
  * (encryption, keyed hash, masks, risk, the audit text: a fifth of an
  * import's CPU). The helper touches only its batch's slots, never the
- * database; the two meet under one mutex when a batch changes hands.
+ * database; the two meet under one mutex when a batch changes hands — a
+ * few hundred times per import, not once per statement: on a VM each
+ * hand-over's wake-up costs tens of microseconds.
  */
 #include "person_bulk.h"
 #include "audit.h"
@@ -29,8 +32,10 @@ struct slot {
 	struct buf after; /* its audit row's `after` */
 };
 
+#define PIPE_ROWS (8 * PERSON_BULK_ROWS)
+
 struct batch {
-	struct slot rows[PERSON_BULK_ROWS];
+	struct slot rows[PIPE_ROWS];
 	size_t n;
 	int failed; /* a row's columns could not be computed (a bug) */
 };
@@ -146,7 +151,7 @@ void person_bulk_free(struct person_bulk *b)
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
 	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < PERSON_BULK_ROWS; i++)
+		for (size_t i = 0; i < PIPE_ROWS; i++)
 			buf_free(&b->batch[k].rows[i].after);
 	buf_free(&b->text);
 	free(b->sql_full);
@@ -239,9 +244,8 @@ static int audit_add(struct person_bulk *b, const struct slot *s, int64_t id)
  * the order of the VALUES, and this transaction is the only writer — so the
  * ids are the n up to last_insert_rowid(). Checked on the first and last row
  * (their ciphertexts are unique: a random nonce each). */
-static int sqlite_ids(struct person_bulk *b, struct batch *j, int64_t ids[])
+static int sqlite_ids(struct person_bulk *b, const struct slot *rows, size_t n, int64_t ids[])
 {
-	size_t n = j->n;
 	int64_t last = 0;
 	int rc = db_query_int64(b->d, &last, "SELECT last_insert_rowid()", "");
 	if (rc != DB_ROW)
@@ -255,7 +259,7 @@ static int sqlite_ids(struct person_bulk *b, struct batch *j, int64_t ids[])
 			return DB_ERROR;
 		db_bindf(st, "I", ids[probe[k]]);
 		rc = db_step(st);
-		int same = rc == DB_ROW && !strcmp(db_column_text(st, 0), j->rows[probe[k]].c.cid_enc);
+		int same = rc == DB_ROW && !strcmp(db_column_text(st, 0), rows[probe[k]].c.cid_enc);
 		db_reset(st);
 		if (rc != DB_ROW && rc != DB_DONE)
 			return rc;
@@ -265,19 +269,16 @@ static int sqlite_ids(struct person_bulk *b, struct batch *j, int64_t ids[])
 	return 0;
 }
 
-/* Inserts batch j (its columns computed) in one statement. On PostgreSQL the
- * ids come back with the ciphertexts, which pair each id with its person
- * whatever order the server returns them in; on SQLite see sqlite_ids. */
-static int insert(struct person_bulk *b, struct batch *j)
+/* Inserts n (≤ PERSON_BULK_ROWS) rows with their columns computed in one
+ * statement. On PostgreSQL the ids come back with the ciphertexts, which pair
+ * each id with its person whatever order the server returns them in; on
+ * SQLite see sqlite_ids. */
+static int insert_rows(struct person_bulk *b, const struct slot *rows, size_t n)
 {
 	int64_t ids[PERSON_BULK_ROWS] = {0};
-	size_t got = 0, n = j->n;
+	size_t got = 0;
 	int lite = b->d->engine == DB_SQLITE;
 	const char *ret = lite ? "" : " RETURNING id, cid_enc";
-	if (!n)
-		return 0;
-	if (j->failed)
-		return DB_ERROR;
 	if (n == PERSON_BULK_ROWS && !b->sql_full)
 		b->sql_full = db_rows_sql("INSERT INTO persons(" PERSON_INSERT_COLS ") VALUES ", PERSON_ROW,
 		                          PERSON_INSERT_PARAMS, (int)n, ret);
@@ -291,14 +292,14 @@ static int insert(struct person_bulk *b, struct batch *j)
 		return DB_ERROR;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = person_bind(st, (int)i * PERSON_INSERT_PARAMS, &j->rows[i].in, &j->rows[i].c, b->now);
+		rc = person_bind(st, (int)i * PERSON_INSERT_PARAMS, &rows[i].in, &rows[i].c, b->now);
 	while (rc == 0 || rc == DB_ROW) {
 		if ((rc = db_step(st)) != DB_ROW)
 			break;
 		const char *enc = db_column_text(st, 1);
 		size_t k = got;
-		if (k >= n || strcmp(j->rows[k].c.cid_enc, enc) != 0)
-			for (k = 0; k < n && strcmp(j->rows[k].c.cid_enc, enc) != 0; k++)
+		if (k >= n || strcmp(rows[k].c.cid_enc, enc) != 0)
+			for (k = 0; k < n && strcmp(rows[k].c.cid_enc, enc) != 0; k++)
 				;
 		if (k == n || ids[k]) {
 			rc = DB_ERROR;
@@ -312,11 +313,22 @@ static int insert(struct person_bulk *b, struct batch *j)
 	if (rc != DB_DONE)
 		return rc == 0 || rc == DB_ROW ? DB_ERROR : rc;
 	if (lite)
-		rc = changed == (int64_t)n ? sqlite_ids(b, j, ids) : DB_ERROR;
+		rc = changed == (int64_t)n ? sqlite_ids(b, rows, n, ids) : DB_ERROR;
 	else
 		rc = got == n ? 0 : DB_ERROR;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = audit_add(b, &j->rows[i], ids[i]);
+		rc = audit_add(b, &rows[i], ids[i]);
+	return rc;
+}
+
+/* Inserts batch j, PERSON_BULK_ROWS people per statement. */
+static int insert(struct person_bulk *b, struct batch *j)
+{
+	if (j->failed)
+		return DB_ERROR;
+	int rc = 0;
+	for (size_t off = 0; off < j->n && rc == 0; off += PERSON_BULK_ROWS)
+		rc = insert_rows(b, &j->rows[off], j->n - off < PERSON_BULK_ROWS ? j->n - off : PERSON_BULK_ROWS);
 	return rc;
 }
 
@@ -350,7 +362,7 @@ int person_bulk_add(struct person_bulk *b, const struct person_in *in)
 	    copy(s->situation, sizeof s->situation, in->situation, &s->in.situation) || !s->in.name ||
 	    !s->in.categories || s->in.categories[0] != ',' || !s->in.division_code)
 		return DB_ERROR; /* a bug: the checks let through what they should not */
-	return ++b->fill->n == PERSON_BULK_ROWS ? turn(b) : 0;
+	return ++b->fill->n == PIPE_ROWS ? turn(b) : 0;
 }
 
 int person_bulk_finish(struct person_bulk *b)

@@ -81,6 +81,32 @@ test(`an invalid row in the last, short chunk (${3 * CHUNK}+1 rows) imports noth
   assert.equal(v.status, 0, v.stdout + v.stderr);
 });
 
+test('a long import crosses the helper thread\'s hand-overs (2×512+65 rows): all or nothing, each person stored once with its own audit row', async () => {
+  // person_bulk.c hands rows to its helper thread 512 at a time and inserts
+  // them 64 per statement: this file takes two full hand-overs and a short one
+  const N = 2 * 8 * CHUNK + CHUNK + 1, FROM = 6000;
+  const good = rows(N, FROM, '420102003');
+  const bad = `批量坏行2,${cidOf(9998).slice(0, 17)}${cidOf(9998)[17] === '0' ? '1' : '0'},孤寡老人,420102003,,,,,,,\n`;
+  const before = count(), auditBefore = audits();
+  let r = await post(jiangan, HEAD + good + bad);
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.body.valid, N);
+  assert.equal(count(), before, 'nothing imported');
+  assert.equal(audits(), auditBefore, 'nothing audited');
+  r = await post(jiangan, HEAD + good);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.imported, N);
+  const got = sql(srv.db, `SELECT p.id, p.name, p.phone_masked, a.object_id FROM persons p LEFT JOIN audit a ON a.action = 'person.create' AND a.object_id = CAST(p.id AS TEXT) WHERE p.division_code = '420102003' AND p.name LIKE '批量%' ORDER BY p.id`)
+    .split('\n').map((l) => l.split('|'));
+  assert.equal(got.length, N, 'every row stored once');
+  got.forEach(([id, name, phone, audited], k) => {
+    assert.equal(name, `批量${FROM + k}`, 'in file order');
+    assert.equal(audited, id, `person ${id} has its audit row`);
+    assert.ok(phone.endsWith(String(FROM + k).padStart(6, '0').slice(-4)), 'its own phone');
+  });
+  assert.equal(audits(), auditBefore + N);
+});
+
 test('an imported row stores exactly what the API stores for the same person', async () => {
   const cid = newCid('19440505', 'M');
   const body = {
