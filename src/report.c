@@ -620,7 +620,7 @@ json_t *report_prefill(db *d, const struct template *t, int64_t inst, const char
                        int *rc)
 {
 	db_stmt *st = db_prepare(d, "SELECT vals, period FROM reports WHERE template_code = $1 AND institution_id = $2 "
-	                            "AND period < $3 AND status IN ('submitted', 'approved') ORDER BY period DESC LIMIT 1");
+	                            "AND period < $3 AND status IN ('submitted', 'approved') ORDER BY template_code DESC, institution_id DESC, period DESC LIMIT 1");
 	json_t *last = NULL, *out = json_object();
 	from[0] = 0;
 	*rc = st ? db_bindf(st, "tIt", t->code, inst, period) : DB_ERROR;

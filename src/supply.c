@@ -46,7 +46,7 @@ json_t *supply_derive(db *d, const struct template *t, int64_t inst, const char 
 		return json_pack("{s:o,s:o}", "supply", json_object(), "low", json_array());
 	}
 	db_stmt *st = db_prepare(d, "SELECT derived, vals FROM reports WHERE template_code = $1 AND institution_id = $2 AND "
-	                            "period < $3 AND status IN ('submitted', 'approved') ORDER BY period DESC LIMIT 6");
+	                            "period < $3 AND status IN ('submitted', 'approved') ORDER BY template_code DESC, institution_id DESC, period DESC LIMIT 6");
 	*rc = st ? db_bindf(st, "tIt", t->code, inst, period) : DB_ERROR;
 	while ((*rc == 0 || *rc == DB_ROW) && (*rc = db_step(st)) == DB_ROW && n < WINDOW) {
 		json_t *v = day_of(st);
