@@ -261,16 +261,22 @@ static void reset_all(db *d)
 		d->ops->reset(d->cache[i].st);
 }
 
+/* The bulk transaction's commit does not also checkpoint: copying its WAL
+ * into the database (hundreds of MB, and an fsync) is left to the server's
+ * checkpointer when one runs, or to this process's last close of the file. */
 void db_bulk_begin(db *d)
 {
 	if (d->engine == DB_SQLITE)
-		db_exec(d, "PRAGMA cache_size = -262144");
+		db_exec(d, "PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 0");
 }
 
 void db_bulk_end(db *d)
 {
-	if (d->engine == DB_SQLITE)
-		db_exec(d, "PRAGMA cache_size = -16384"); /* as db_sqlite.c opens it */
+	if (d->engine != DB_SQLITE)
+		return;
+	db_exec(d, "PRAGMA cache_size = -16384"); /* as db_sqlite.c opens it */
+	if (db_sqlite_autocheckpoint)
+		db_exec(d, "PRAGMA wal_autocheckpoint = 1000");
 }
 
 int db_lock_row(db *d, const char *table, int64_t id)

@@ -111,8 +111,9 @@ int db_lock_row(db *d, const char *table, int64_t id);
 
 /* Around one transaction that writes many rows (a bulk import): on SQLite a
  * 256 MB page cache instead of the connection's 16 MB, so the transaction's
- * pages stay in memory rather than spilling to the WAL half way; back after.
- * Nothing on PostgreSQL. */
+ * pages stay in memory rather than spilling to the WAL half way, and its
+ * commit leaves the checkpoint to the checkpointer (or the last close); back
+ * after. Nothing on PostgreSQL. */
 void db_bulk_begin(db *d);
 void db_bulk_end(db *d);
 
@@ -120,6 +121,9 @@ void db_bulk_end(db *d);
  * takes (db_txn.c); held, no writer of this process is between BEGIN and
  * COMMIT. For the WAL checkpointer (checkpoint.c). */
 void db_writer_lock(void);
+/* 1 when SQLite connections checkpoint at commit; 0 while checkpoint.c's
+ * thread does it. */
+extern int db_sqlite_autocheckpoint;
 void db_writer_unlock(void);
 
 /* Returns the calling thread's connection to cfg.db, opening it on first use

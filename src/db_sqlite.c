@@ -21,7 +21,6 @@ struct db_stmt {
 	int64_t changes;
 };
 
-extern int db_sqlite_autocheckpoint; /* checkpoint.c: 0 while its thread checkpoints */
 
 static int map_rc(db *d, int rc)
 {
