@@ -308,6 +308,8 @@ static void dispatch(struct req *r)
 	rt->fn(r);
 }
 
+static void run_request(void *item);
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
@@ -362,7 +364,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		return send_response(r);
 	r->queued = 1;
 	MHD_suspend_connection(conn);
-	workers_push(r);
+	if (workers_push(r) != 0) /* shutting down, no worker left: run it here */
+		run_request(r);
 	return MHD_YES;
 }
 

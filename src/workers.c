@@ -64,16 +64,22 @@ int workers_start(int n, void (*run)(void *item))
 	return nthreads ? 0 : -1;
 }
 
-void workers_push(void *p)
+int workers_push(void *p)
 {
 	struct item *it = xmalloc(sizeof *it);
 	it->p = p;
 	it->next = NULL;
 	pthread_mutex_lock(&mu);
-	*tail = it;
-	tail = &it->next;
-	pthread_cond_signal(&cv);
+	int open = !stopping && nthreads > 0;
+	if (open) {
+		*tail = it;
+		tail = &it->next;
+		pthread_cond_signal(&cv);
+	}
 	pthread_mutex_unlock(&mu);
+	if (!open)
+		free(it);
+	return open ? 0 : -1;
 }
 
 void workers_stop(void)
