@@ -210,30 +210,53 @@ int64_t report_closes(const struct template *t, const char *period)
 	"COALESCE(r.submitted_by, ''), COALESCE(r.reviewed_by, ''), COALESCE(r.reviewed_at, 0), "                    \
 	"COALESCE(r.review_reason, ''), r.created_at, r.updated_at, r.version, i.name, r.derived"
 
+/* A report as the API shows it (report_json): from a stored row, or from what
+ * a save just wrote. */
+struct report_view {
+	int64_t id, inst, first, submitted, reviewed_at, created, updated, version;
+	const char *tcode, *division, *period, *status, *submitted_by, *reviewed_by, *review_reason, *inst_name;
+	int tversion, warnings_confirmed, on_time;
+	json_t *values;  /* taken */
+	json_t *derived; /* borrowed: supply and low_supply come from it */
+};
+
+static json_t *report_json(const struct report_view *v)
+{
+	json_t *j = json_pack("{s:I,s:s,s:i,s:I,s:s,s:s,s:s,s:o}", "id", (json_int_t)v->id, "template", v->tcode,
+	                      "template_version", v->tversion, "institution_id", (json_int_t)v->inst, "division_code",
+	                      v->division, "period", v->period, "status", v->status, "values",
+	                      v->values ? v->values : json_object());
+	json_object_set_new(j, "warnings_confirmed", json_boolean(v->warnings_confirmed));
+	json_object_set_new(j, "first_submitted_at", v->first ? json_integer(v->first) : json_null());
+	json_object_set_new(j, "submitted_at", v->submitted ? json_integer(v->submitted) : json_null());
+	json_object_set_new(j, "on_time", v->first ? json_boolean(v->on_time) : json_null());
+	json_object_set_new(j, "submitted_by", json_string(v->submitted_by));
+	json_object_set_new(j, "reviewed_by", json_string(v->reviewed_by));
+	json_object_set_new(j, "reviewed_at", v->reviewed_at ? json_integer(v->reviewed_at) : json_null());
+	json_object_set_new(j, "review_reason", json_string(v->review_reason));
+	json_object_set_new(j, "created_at", json_integer(v->created));
+	json_object_set_new(j, "updated_at", json_integer(v->updated));
+	json_object_set_new(j, "version", json_integer(v->version));
+	json_object_set_new(j, "institution_name", json_string(v->inst_name));
+	json_object_set_new(j, "supply", json_incref(json_object_get(v->derived, "supply")));
+	json_object_set_new(j, "low_supply", json_incref(json_object_get(v->derived, "low")));
+	return j;
+}
+
 static json_t *row_json(db_stmt *st)
 {
-	json_t *vals = json_loads(db_column_text(st, 7), 0, NULL);
-	json_t *j = json_pack("{s:I,s:s,s:i,s:I,s:s,s:s,s:s,s:o}", "id", (json_int_t)db_column_int64(st, 0), "template",
-	                      db_column_text(st, 1), "template_version", (int)db_column_int64(st, 2), "institution_id",
-	                      (json_int_t)db_column_int64(st, 3), "division_code", db_column_text(st, 4), "period",
-	                      db_column_text(st, 5), "status", db_column_text(st, 6), "values",
-	                      vals ? vals : json_object());
-	json_object_set_new(j, "warnings_confirmed", json_boolean(db_column_int64(st, 8)));
-	int64_t first = db_column_int64(st, 9), sub = db_column_int64(st, 10), rev = db_column_int64(st, 14);
-	json_object_set_new(j, "first_submitted_at", first ? json_integer(first) : json_null());
-	json_object_set_new(j, "submitted_at", sub ? json_integer(sub) : json_null());
-	json_object_set_new(j, "on_time", first ? json_boolean(db_column_int64(st, 11)) : json_null());
-	json_object_set_new(j, "submitted_by", json_string(db_column_text(st, 12)));
-	json_object_set_new(j, "reviewed_by", json_string(db_column_text(st, 13)));
-	json_object_set_new(j, "reviewed_at", rev ? json_integer(rev) : json_null());
-	json_object_set_new(j, "review_reason", json_string(db_column_text(st, 15)));
-	json_object_set_new(j, "created_at", json_integer(db_column_int64(st, 16)));
-	json_object_set_new(j, "updated_at", json_integer(db_column_int64(st, 17)));
-	json_object_set_new(j, "version", json_integer(db_column_int64(st, 18)));
-	json_object_set_new(j, "institution_name", json_string(db_column_text(st, 19)));
 	json_t *derived = json_loads(db_column_text(st, 20), 0, NULL);
-	json_object_set_new(j, "supply", json_incref(json_object_get(derived, "supply")));
-	json_object_set_new(j, "low_supply", json_incref(json_object_get(derived, "low")));
+	struct report_view v = {
+	    .id = db_column_int64(st, 0), .tcode = db_column_text(st, 1), .tversion = (int)db_column_int64(st, 2),
+	    .inst = db_column_int64(st, 3), .division = db_column_text(st, 4), .period = db_column_text(st, 5),
+	    .status = db_column_text(st, 6), .values = json_loads(db_column_text(st, 7), 0, NULL),
+	    .warnings_confirmed = (int)db_column_int64(st, 8), .first = db_column_int64(st, 9),
+	    .submitted = db_column_int64(st, 10), .on_time = (int)db_column_int64(st, 11),
+	    .submitted_by = db_column_text(st, 12), .reviewed_by = db_column_text(st, 13),
+	    .reviewed_at = db_column_int64(st, 14), .review_reason = db_column_text(st, 15),
+	    .created = db_column_int64(st, 16), .updated = db_column_int64(st, 17), .version = db_column_int64(st, 18),
+	    .inst_name = db_column_text(st, 19), .derived = derived};
+	json_t *j = report_json(&v);
 	json_decref(derived);
 	return j;
 }
@@ -291,33 +314,27 @@ static int record_changes(db *d, int64_t id, json_t *old, json_t *neu, const cha
 
 static int save_txn(db *d, void *vc);
 
-/* The stored report as report_load() would read it back after save_txn()
- * (the same keys and values), built from what the save just wrote and the
- * row before it (old, NULL when new) instead of a second read. */
+/* The stored report as report_load() would read it back after save_txn(),
+ * from what the save just wrote and the row before it (old, NULL when new)
+ * instead of a second read. */
 static json_t *saved_json(const struct report_save *s, json_t *old, int64_t id, const char *division,
                           const char *iname, const char *status, int64_t first, int on_time, json_t *derived)
 {
-	json_t *j = json_pack("{s:I,s:s,s:i,s:I,s:s,s:s,s:s,s:O}", "id", (json_int_t)id, "template", s->t->code,
-	                      "template_version", s->t->version, "institution_id", (json_int_t)s->institution_id,
-	                      "division_code", division, "period", s->period, "status", status, "values", s->values);
-	json_object_set_new(j, "warnings_confirmed", json_boolean(s->confirm_warnings));
-	json_object_set_new(j, "first_submitted_at", first ? json_integer(first) : json_null());
-	json_object_set_new(j, "submitted_at", s->submit ? json_integer(s->now)
-	                                                 : old ? json_incref(json_object_get(old, "submitted_at")) : json_null());
-	json_object_set_new(j, "on_time", first ? json_boolean(on_time) : json_null());
-	json_object_set_new(j, "submitted_by", s->submit ? json_string(s->u->login)
-	                                                 : old ? json_incref(json_object_get(old, "submitted_by")) : json_string(""));
-	json_object_set_new(j, "reviewed_by", old ? json_incref(json_object_get(old, "reviewed_by")) : json_string(""));
-	json_object_set_new(j, "reviewed_at", old ? json_incref(json_object_get(old, "reviewed_at")) : json_null());
-	json_object_set_new(j, "review_reason", old && !s->submit ? json_incref(json_object_get(old, "review_reason"))
-	                                                          : json_string(""));
-	json_object_set_new(j, "created_at", old ? json_incref(json_object_get(old, "created_at")) : json_integer(s->now));
-	json_object_set_new(j, "updated_at", json_integer(s->now));
-	json_object_set_new(j, "version", json_integer(old ? json_integer_value(json_object_get(old, "version")) + 1 : 1));
-	json_object_set_new(j, "institution_name", json_string(iname));
-	json_object_set_new(j, "supply", json_incref(json_object_get(derived, "supply")));
-	json_object_set_new(j, "low_supply", json_incref(json_object_get(derived, "low")));
-	return j;
+	const char *old_by = json_string_value(json_object_get(old, "submitted_by"));
+	const char *old_reason = json_string_value(json_object_get(old, "review_reason"));
+	const char *reviewer = json_string_value(json_object_get(old, "reviewed_by"));
+	struct report_view v = {
+	    .id = id, .tcode = s->t->code, .tversion = s->t->version, .inst = s->institution_id, .division = division,
+	    .period = s->period, .status = status, .values = json_incref(s->values),
+	    .warnings_confirmed = s->confirm_warnings, .first = first, .on_time = on_time,
+	    .submitted = s->submit ? s->now : json_integer_value(json_object_get(old, "submitted_at")),
+	    .submitted_by = s->submit ? s->u->login : old_by ? old_by : "",
+	    .reviewed_by = reviewer ? reviewer : "", .reviewed_at = json_integer_value(json_object_get(old, "reviewed_at")),
+	    .review_reason = !s->submit && old_reason ? old_reason : "",
+	    .created = old ? json_integer_value(json_object_get(old, "created_at")) : s->now, .updated = s->now,
+	    .version = old ? json_integer_value(json_object_get(old, "version")) + 1 : 1, .inst_name = iname,
+	    .derived = derived};
+	return report_json(&v);
 }
 
 int report_store(db *d, struct report_save *s, struct cw_err *e)
