@@ -118,18 +118,30 @@ int audit_write(db *d, const struct user *u, int64_t now, const char *action, co
 #define AUDIT_ROWS 64
 #define AUDIT_ROW "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 
-static char *rows_sql(size_t k)
+static char *rows_sql(const db *d, size_t k)
 {
-	return db_rows_sql("INSERT INTO audit(seq, ts, actor_id, actor, action, object_type, object_id, division_code, "
-	                   "before_json, after_json, prev_hash, hash) VALUES ",
-	                   AUDIT_ROW, 12, (int)k, "");
+	struct buf q = {0};
+	buf_puts(&q, db_insert_many(d));
+	buf_puts(&q, "audit(seq, ts, actor_id, actor, action, object_type, object_id, division_code, "
+	             "before_json, after_json, prev_hash, hash) VALUES ");
+	char *sql = db_rows_sql(buf_str(&q), AUDIT_ROW, 12, (int)k, "");
+	buf_free(&q);
+	return sql;
 }
 
-static char *full_sql; /* the statement of AUDIT_ROWS rows, made once */
+/* The statements of AUDIT_ROWS rows, made once per engine: [0] SQLite,
+ * [1] PostgreSQL (their verbs differ, db_insert_many). */
+static char *full_sql[2];
+static pthread_mutex_t full_sql_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void full_sql_make(void)
+static const char *full_sql_of(const db *d)
 {
-	full_sql = rows_sql(AUDIT_ROWS);
+	int e = d->engine == DB_SQLITE ? 0 : 1;
+	pthread_mutex_lock(&full_sql_mu);
+	if (!full_sql[e])
+		full_sql[e] = rows_sql(d, AUDIT_ROWS);
+	pthread_mutex_unlock(&full_sql_mu);
+	return full_sql[e];
 }
 
 /* Inserts recs[0..k) (k <= AUDIT_ROWS) as rows seq.. chained from prev,
@@ -140,12 +152,9 @@ static int insert_recs(db *d, const struct user *u, int64_t now, int64_t seq, ch
 	char hash[AUDIT_ROWS][65];
 	const char *actor = u ? u->login : "cli";
 	int64_t actor_id = u ? u->id : 0;
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, full_sql_make);
-	char *sql = k == AUDIT_ROWS ? full_sql : rows_sql(k);
-	db_stmt *st = db_prepare(d, sql);
-	if (sql != full_sql)
-		free(sql);
+	char *own = k == AUDIT_ROWS ? NULL : rows_sql(d, k);
+	db_stmt *st = db_prepare(d, own ? own : full_sql_of(d));
+	free(own);
 	if (!st)
 		return DB_ERROR;
 	int rc = 0;

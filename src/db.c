@@ -264,17 +264,20 @@ static void reset_all(db *d)
 /* The bulk transaction's commit does not also checkpoint: copying its WAL
  * into the database (hundreds of MB, and an fsync) is left to the server's
  * checkpointer when one runs, or to this process's last close of the file. */
-void db_bulk_begin(db *d)
+void db_bulk_begin(db *d, int refs_checked)
 {
-	if (d->engine == DB_SQLITE)
-		db_exec(d, "PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 0");
+	if (d->engine != DB_SQLITE)
+		return;
+	db_exec(d, "PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 0");
+	if (refs_checked)
+		db_exec(d, "PRAGMA foreign_keys = OFF");
 }
 
 void db_bulk_end(db *d)
 {
 	if (d->engine != DB_SQLITE)
 		return;
-	db_exec(d, "PRAGMA cache_size = -16384"); /* as db_sqlite.c opens it */
+	db_exec(d, "PRAGMA cache_size = -16384; PRAGMA foreign_keys = ON"); /* as db_sqlite.c opens it */
 	if (db_sqlite_autocheckpoint)
 		db_exec(d, "PRAGMA wal_autocheckpoint = 1000");
 }
@@ -432,6 +435,11 @@ int db_error_http(int rc, const char **code, const char **message)
 		*message = "服务器内部错误";
 		return 500;
 	}
+}
+
+const char *db_insert_many(const db *d)
+{
+	return d->engine == DB_SQLITE ? "INSERT OR FAIL INTO " : "INSERT INTO ";
 }
 
 char *db_rows_sql(const char *prefix, const char *row, int params, int rows, const char *suffix)

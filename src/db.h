@@ -113,9 +113,24 @@ int db_lock_row(db *d, const char *table, int64_t id);
  * 256 MB page cache instead of the connection's 16 MB, so the transaction's
  * pages stay in memory rather than spilling to the WAL half way, and its
  * commit leaves the checkpoint to the checkpointer (or the last close); back
- * after. Nothing on PostgreSQL. */
-void db_bulk_begin(db *d);
+ * after. Nothing on PostgreSQL.
+ * refs_checked: the caller checks inside that transaction every reference it
+ * writes (division codes, user ids) against its table, so SQLite's own
+ * foreign-key checks are off until db_bulk_end. They are what makes SQLite
+ * keep a statement journal for a multi-row INSERT even with OR FAIL
+ * (db_insert_many): a copy of every page the statement changes that the
+ * transaction had already changed, one random index leaf per person. Called
+ * outside a transaction (the pragma is a no-op inside one). */
+void db_bulk_begin(db *d, int refs_checked);
 void db_bulk_end(db *d);
+
+/* The verb of a multi-row INSERT whose failure the caller answers by rolling
+ * back the whole transaction: "INSERT OR FAIL INTO " on SQLite, where a
+ * failing row then stops the statement without undoing the rows before it and
+ * SQLite keeps no statement journal for it (unless foreign keys are checked:
+ * db_bulk_begin), and "INSERT INTO " on PostgreSQL, where a failed statement
+ * fails the transaction anyway. */
+const char *db_insert_many(const db *d);
 
 /* The in-process SQLite writer lock every write transaction of this process
  * takes (db_txn.c); held, no writer of this process is between BEGIN and

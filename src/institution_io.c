@@ -182,7 +182,7 @@ int inst_import_csv(db *d, const struct user *u, int64_t now, const char *data, 
 	}
 	res->rows = (int)t.nrows - 1;
 	struct import_ctx c = {u, now, &t, map, skip_invalid, dry_run, res, json_array()};
-	db_bulk_begin(d); /* one transaction holds every row */
+	db_bulk_begin(d, 0); /* one transaction holds every row */
 	int r = db_txn(d, 1, import_txn, &c);
 	db_bulk_end(d);
 	json_decref(c.later);

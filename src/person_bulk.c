@@ -269,6 +269,18 @@ static int sqlite_ids(struct person_bulk *b, const struct slot *rows, size_t n, 
 	return 0;
 }
 
+/* The INSERT of n people (OR FAIL on SQLite: db_insert_many; a failure
+ * rolls back the whole import). Caller frees. */
+static char *insert_sql(const db *d, size_t n, const char *ret)
+{
+	struct buf q = {0};
+	buf_puts(&q, db_insert_many(d));
+	buf_puts(&q, "persons(" PERSON_INSERT_COLS ") VALUES ");
+	char *sql = db_rows_sql(buf_str(&q), PERSON_ROW, PERSON_INSERT_PARAMS, (int)n, ret);
+	buf_free(&q);
+	return sql;
+}
+
 /* Inserts n (≤ PERSON_BULK_ROWS) rows with their columns computed in one
  * statement. On PostgreSQL the ids come back with the ciphertexts, which pair
  * each id with its person whatever order the server returns them in; on
@@ -280,11 +292,8 @@ static int insert_rows(struct person_bulk *b, const struct slot *rows, size_t n)
 	int lite = b->d->engine == DB_SQLITE;
 	const char *ret = lite ? "" : " RETURNING id, cid_enc";
 	if (n == PERSON_BULK_ROWS && !b->sql_full)
-		b->sql_full = db_rows_sql("INSERT INTO persons(" PERSON_INSERT_COLS ") VALUES ", PERSON_ROW,
-		                          PERSON_INSERT_PARAMS, (int)n, ret);
-	char *sql = n == PERSON_BULK_ROWS ? b->sql_full
-	                                  : db_rows_sql("INSERT INTO persons(" PERSON_INSERT_COLS ") VALUES ", PERSON_ROW,
-	                                                PERSON_INSERT_PARAMS, (int)n, ret);
+		b->sql_full = insert_sql(b->d, n, ret);
+	char *sql = n == PERSON_BULK_ROWS ? b->sql_full : insert_sql(b->d, n, ret);
 	db_stmt *st = db_prepare(b->d, sql);
 	if (sql != b->sql_full)
 		free(sql); /* the last, shorter statement of an import */

@@ -351,7 +351,9 @@ int person_import_csv(db *d, const struct user *u, int64_t now, const char *data
 		for (const struct jfield *f = person_spec; f->name; f++)
 			if (f->type == J_STR && !strcmp(f->name, cols[k].field))
 				c.maxlen[k] = f->max ? f->max : 10000;
-	db_bulk_begin(d); /* one transaction holds every row */
+	/* one transaction holds every row; each row's division and worker are
+	 * checked inside it (person_division_check, person_worker_check) */
+	db_bulk_begin(d, 1);
 	int r = db_txn(d, 1, import_txn, &c);
 	db_bulk_end(d);
 	person_bulk_free(c.bulk);

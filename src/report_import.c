@@ -205,7 +205,7 @@ int report_import_csv(db *d, const struct user *u, int64_t now, const struct tem
 	}
 	res->rows = (int)tab.nrows - 1;
 	struct ictx c = {u, now, t, &tab, map, skip_invalid, res, rollup_batch_new(), json_array()};
-	db_bulk_begin(d); /* one transaction holds every row */
+	db_bulk_begin(d, 0); /* one transaction holds every row */
 	int r = db_txn(d, 1, import_txn, &c);
 	db_bulk_end(d);
 	json_decref(c.batch);
