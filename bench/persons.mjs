@@ -6,7 +6,8 @@
 //      transaction, audit rows) and reports persons/s;
 //   2. fills the registry up to --persons people and --visits-per visits each
 //      with SQL generated inside SQLite (a recursive CTE: ciphertext columns
-//      hold placeholders, the lists never decrypt);
+//      hold placeholders, the lists never decrypt; cid_key is spread as the
+//      keyed hash spreads it, so persons_cid_key has its real size);
 //   3. gives one county (--county, default 420102 江岸区) the density it has
 //      at the issue's scale (--scale 10000000 people over 2,978 counties,
 //      5 visits each), so its lists are measured as they would be nationally;
@@ -92,25 +93,25 @@ try {
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
 INSERT INTO persons(name, categories, division_code, address, cid_enc, cid_hash, cid_masked, phone_enc, phone_masked,
   birth_date, sex, guardian, situation, chronic_disease, vaccination, risk_class, risk_score, risk_reasons, registered,
-  next_due, last_visit, visit_count, created_at, updated_at)
+  next_due, last_visit, visit_count, created_at, updated_at, cid_key)
 SELECT '对象' || i, ${catExpr}, (SELECT code FROM ${townTable} WHERE k = i % (SELECT COUNT(*) FROM ${townTable})),
   '某某路' || (i % 300) || '号', 'x', printf('%064d', i + ${IMPORT + 1}), '4201**********000X', 'x', '139****0000',
   printf('%04d-%02d-%02d', 1930 + i % 85, 1 + i % 12, 1 + i % 28), CASE i % 2 WHEN 0 THEN 'F' ELSE 'M' END, '',
   'at_home', 'none', 'full', CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'yellow' ELSE 'green' END, i % 7, '[]', '2026-01-01',
   date('${TODAY}', printf('%+d days', (i * 7919) % 45 - 20)), date('${TODAY}', printf('%+d days', (i * 7919) % 45 - 50)),
-  ${VPER}, ${T}, ${T}
+  ${VPER}, ${T}, ${T}, ((i + ${IMPORT + 1}) * 2654435761) % 1152921504606846976
 FROM n;`;
   const dense = Math.round(SCALE / 2978); // people in one county at the issue's scale
   const pgGen = (count, townTable) => `
 INSERT INTO persons(name, categories, division_code, address, cid_enc, cid_hash, cid_masked, phone_enc, phone_masked,
   birth_date, sex, guardian, situation, chronic_disease, vaccination, risk_class, risk_score, risk_reasons, registered,
-  next_due, last_visit, visit_count, created_at, updated_at)
+  next_due, last_visit, visit_count, created_at, updated_at, cid_key)
 SELECT '对象' || i, ${catExpr}, t.code, '某某路' || (i % 300) || '号', 'x', lpad((i + ${IMPORT + 1})::text, 64, '0'),
   '4201**********000X', 'x', '139****0000', to_char(make_date((1930 + i % 85)::int, (1 + i % 12)::int, (1 + i % 28)::int), 'YYYY-MM-DD'),
   CASE i % 2 WHEN 0 THEN 'F' ELSE 'M' END, '', 'at_home', 'none', 'full',
   CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'yellow' ELSE 'green' END, i % 7, '[]', '2026-01-01',
   to_char(date '${TODAY}' + ((i * 7919) % 45 - 20)::int, 'YYYY-MM-DD'), to_char(date '${TODAY}' + ((i * 7919) % 45 - 50)::int, 'YYYY-MM-DD'),
-  ${VPER}, ${T}, ${T}
+  ${VPER}, ${T}, ${T}, ((i + ${IMPORT + 1}) * 2654435761) % 1152921504606846976
 FROM generate_series(1::bigint, ${count}) i JOIN ${townTable} t ON t.k = i % (SELECT COUNT(*) FROM ${townTable});`;
   if (PG) psql(`CREATE TEMP TABLE t_all AS SELECT (ROW_NUMBER() OVER (ORDER BY code) - 1)::bigint AS k, code FROM divisions WHERE level = 4;
 CREATE TEMP TABLE t_county AS SELECT (ROW_NUMBER() OVER (ORDER BY code) - 1)::bigint AS k, code FROM divisions WHERE level = 4 AND code LIKE '${COUNTY}%';

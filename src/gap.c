@@ -19,9 +19,10 @@ static int duplicates(struct req *r, const char *lo, const char *hi, json_t *out
 	db_stmt *st = db_prepare(r->db,
 	                         "SELECT p.cid_hash, p.id, p.name, p.division_code, COALESCE(dv.name, ''), p.cid_masked, "
 	                         "p.registered FROM persons p LEFT JOIN divisions dv ON dv.code = p.division_code "
-	                         "WHERE p.cid_hash IN (SELECT q.cid_hash FROM persons q WHERE q.division_code >= $1 AND "
-	                         "q.division_code < $2 AND EXISTS (SELECT 1 FROM persons t WHERE t.cid_hash = q.cid_hash "
-	                         "AND t.id <> q.id)) ORDER BY p.cid_hash, p.id");
+	                         "WHERE (p.cid_key, p.cid_hash) IN (SELECT q.cid_key, q.cid_hash FROM persons q "
+	                         "WHERE q.division_code >= $1 AND q.division_code < $2 AND EXISTS (SELECT 1 FROM persons t "
+	                         "WHERE t.cid_key = q.cid_key AND t.cid_hash = q.cid_hash AND t.id <> q.id)) "
+	                         "ORDER BY p.cid_hash, p.id");
 	int rc = st ? db_bindf(st, "tt", lo, hi) : DB_ERROR;
 	char cur[65] = "";
 	json_t *group = NULL;

@@ -415,6 +415,7 @@ int person_cols_make(const struct user *u, int64_t now, const struct person_in *
 	if (!pii_ready())
 		return -1;
 	pii_hash(in->ci.id, c->hash);
+	c->cid_key = pii_hash_key(c->hash);
 	if (pii_encrypt("citizen_id", c->hash, in->ci.id, c->cid_enc, sizeof c->cid_enc) != 0 ||
 	    pii_encrypt("phone", c->hash, phone, c->phone_enc, sizeof c->phone_enc) != 0)
 		return -1;
@@ -464,7 +465,7 @@ int person_insert(db *d, const struct user *u, int64_t now, json_t *obj, const s
 	if (person_cols_make(u, now, &in, &c) != 0)
 		goto cleanup;
 	db_stmt *st = db_prepare(d, "INSERT INTO persons(" PERSON_INSERT_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-	                            "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id");
+	                            "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $23) RETURNING id");
 	if (!st)
 		goto cleanup;
 	rc = person_bind(st, 0, &in, &c, now);
@@ -509,6 +510,7 @@ int person_bind(db_stmt *st, int base, const struct person_in *in, const struct 
 	rc = rc ? rc : db_bind_text_static(st, base + 20, c->today);
 	rc = rc ? rc : db_bind_text_static(st, base + 21, c->due[0] ? c->due : NULL);
 	rc = rc ? rc : db_bind_int64(st, base + 22, now);
+	rc = rc ? rc : db_bind_int64(st, base + 23, c->cid_key);
 	return rc;
 }
 
@@ -636,6 +638,7 @@ int person_filters_or_reply(struct req *r, struct person_filter *f)
 		if (norm[17] == 'x')
 			norm[17] = 'X';
 		pii_hash(norm, f->cid_hash);
+		f->cid_key = pii_hash_key(f->cid_hash);
 	}
 	if (worker && *worker) {
 		if (!strcmp(worker, "me"))
@@ -652,10 +655,10 @@ int person_filters_or_reply(struct req *r, struct person_filter *f)
 	return 0;
 }
 
-#define LIST_WHERE                                                                                              \
-	"WHERE p.division_code >= $1 AND p.division_code < $2 AND ($3 = '' OR p.categories LIKE $3) "            \
-	"AND ($4 = '' OR p.name LIKE $4 ESCAPE '\\') AND ($5 = '' OR p.cid_hash = $5) AND ($6 = 0 OR p.worker_id = $6) " \
-	"AND ($7 = '' OR p.risk_class = $7) "
+int person_where_bind(db_stmt *st, const struct person_filter *f)
+{
+	return db_bindf(st, "tttttItI", f->lo, f->hi, f->category, f->name, f->cid_hash, f->worker, f->risk, f->cid_key);
+}
 
 int h_persons_list(struct req *r)
 {
@@ -666,16 +669,24 @@ int h_persons_list(struct req *r)
 	    req_paging_or_reply(r, 20, 500, &limit, &offset) != 0)
 		return 0;
 	int unmask = person_unmask_wanted(r);
-	int rc = db_query_int64(r->db, &total, "SELECT COUNT(*) FROM persons p " LIST_WHERE, "tttttIt", f.lo, f.hi,
-	                        f.category, f.name, f.cid_hash, f.worker, f.risk);
+	int by_cid = f.cid_hash[0] != 0;
+	db_stmt *st = db_prepare(r->db, by_cid ? "SELECT COUNT(*) FROM persons p " PERSON_WHERE(PERSON_BY_CID)
+	                                       : "SELECT COUNT(*) FROM persons p " PERSON_WHERE(PERSON_ANY_CID));
+	int rc = st ? person_where_bind(st, &f) : DB_ERROR;
+	if (rc == 0 && (rc = db_step(st)) == DB_ROW)
+		total = db_column_int64(st, 0);
+	if (st)
+		db_reset(st);
 	if (rc != DB_ROW)
 		return reply_db_error(r, rc);
-	db_stmt *st = db_prepare(r->db, "SELECT " PERSON_COLS PERSON_FROM LIST_WHERE
-	                                "ORDER BY p.division_code, p.id LIMIT $8 OFFSET $9");
+	st = db_prepare(r->db, by_cid ? "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_BY_CID)
+	                                "ORDER BY p.division_code, p.id LIMIT $9 OFFSET $10"
+	                              : "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_ANY_CID)
+	                                "ORDER BY p.division_code, p.id LIMIT $9 OFFSET $10");
 	json_t *items = json_array(), *ids = json_array();
-	rc = st ? db_bindf(st, "tttttItII", f.lo, f.hi, f.category, f.name, f.cid_hash, f.worker, f.risk, (int64_t)limit,
-	                   (int64_t)offset)
-	        : DB_ERROR;
+	rc = st ? person_where_bind(st, &f) : DB_ERROR;
+	rc = rc ? rc : db_bind_int64(st, 9, (int64_t)limit);
+	rc = rc ? rc : db_bind_int64(st, 10, (int64_t)offset);
 	while ((rc == 0 || rc == DB_ROW) && (rc = db_step(st)) == DB_ROW) {
 		json_array_append_new(items, person_json(st, unmask));
 		json_array_append_new(ids, json_integer(db_column_int64(st, 0)));
@@ -726,7 +737,8 @@ static int create_txn(db *d, void *vc)
 		return DB_APP;
 	char hash[PII_HASH_LEN];
 	pii_hash(ci.id, hash);
-	rc = db_query_int64(d, &c->duplicates, "SELECT COUNT(*) FROM persons WHERE cid_hash = $1", "t", hash);
+	rc = db_query_int64(d, &c->duplicates, "SELECT COUNT(*) FROM persons WHERE cid_key = $1 AND cid_hash = $2",
+	                    "It", pii_hash_key(hash), hash);
 	if (rc != DB_ROW)
 		return rc;
 	return person_insert(d, &c->r->user, c->r->now, c->r->json, &ci, &c->id);
@@ -849,7 +861,8 @@ static int patch_txn(db *d, void *vc)
 	                   "cid_enc = $5, cid_hash = $6, cid_masked = $7, phone_enc = $8, phone_masked = $9, "
 	                   "birth_date = $10, sex = $11, guardian = $12, worker_id = $13, situation = $14, "
 	                   "chronic_disease = $15, vaccination = $16, risk_class = $17, risk_score = $18, "
-	                   "risk_reasons = $19, next_due = $20, updated_at = $21, version = version + 1 WHERE id = $22");
+	                   "risk_reasons = $19, next_due = $20, updated_at = $21, cid_key = $23, version = version + 1 "
+	                   "WHERE id = $22");
 	rc = st ? db_bindf(st, "tttttttttttt", jstr(m, "name"), buf_str(&cats), jstr(m, "division_code"),
 	                   jstr(m, "address"), cid_enc, hash, cid_masked, phone_enc, phone_masked, birth, sex,
 	                   jstr(m, "guardian"))
@@ -868,6 +881,7 @@ static int patch_txn(db *d, void *vc)
 		db_bind_text(st, 20, due[0] ? due : NULL);
 		db_bind_int64(st, 21, r->now);
 		db_bind_int64(st, 22, c->id);
+		db_bind_int64(st, 23, pii_hash_key(hash));
 		rc = db_step(st);
 		rc = rc == DB_DONE ? 0 : rc;
 	}

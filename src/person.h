@@ -108,6 +108,7 @@ struct person_cols {
 	char cid_masked[24], phone_masked[24];
 	char today[11], due[11], sex[2];
 	char reasons[512];
+	int64_t cid_key;           /* pii_hash_key(hash) */
 	const char *cls;           /* static */
 	int score;
 	int64_t worker;            /* 0: NULL */
@@ -118,13 +119,13 @@ struct person_cols {
 int person_cols_make(const struct user *u, int64_t now, const struct person_in *in, struct person_cols *c);
 
 /* The columns an INSERT of a person names, in the order person_bind binds
- * them ($1..$22; created_at and updated_at both take $22). */
+ * them ($1..$23; created_at and updated_at both take $22). */
 #define PERSON_INSERT_COLS                                                                                      \
 	"name, categories, division_code, address, cid_enc, cid_hash, cid_masked, phone_enc, phone_masked, "       \
 	"birth_date, sex, guardian, worker_id, situation, chronic_disease, vaccination, risk_class, risk_score, "    \
-	"risk_reasons, registered, next_due, created_at, updated_at"
-#define PERSON_INSERT_PARAMS 22
-/* Binds a person's 22 values at $base+1 .. $base+22, without copying: in and
+	"risk_reasons, registered, next_due, created_at, updated_at, cid_key"
+#define PERSON_INSERT_PARAMS 23
+/* Binds a person's 23 values at $base+1 .. $base+23, without copying: in and
  * c must stay unchanged until the statement is reset. 0 or a DB_* error. */
 int person_bind(db_stmt *st, int base, const struct person_in *in, const struct person_cols *c, int64_t now);
 
@@ -182,12 +183,25 @@ struct person_filter {
 	char division[16], lo[16], hi[16];
 	char category[48];
 	char name[220];
-	char cid_hash[65];
+	char cid_hash[65];         /* "": any */
+	int64_t cid_key;           /* pii_hash_key(cid_hash); 0 with "" */
 	int64_t worker;
 	char risk[8];
 };
 /* Reads the filters; replies 400/404 and returns -1 on bad input. */
 int person_filters_or_reply(struct req *r, struct person_filter *f);
+/* The WHERE clause of a person_filter over persons p, $1..$8 bound by
+ * person_where_bind. An ID search names cid_key and cid_hash without an OR
+ * (PERSON_WHERE(PERSON_BY_CID)), so both engines look the person up in
+ * persons_cid_key instead of walking the division's rows; use it when
+ * f->cid_hash is set, PERSON_WHERE(PERSON_ANY_CID) otherwise. */
+#define PERSON_WHERE(CID)                                                                                          \
+	"WHERE p.division_code >= $1 AND p.division_code < $2 AND ($3 = '' OR p.categories LIKE $3) "               \
+	"AND ($4 = '' OR p.name LIKE $4 ESCAPE '\\') AND " CID " AND ($6 = 0 OR p.worker_id = $6) "                  \
+	"AND ($7 = '' OR p.risk_class = $7) "
+#define PERSON_BY_CID "p.cid_key = $8 AND p.cid_hash = $5"
+#define PERSON_ANY_CID "($5 = '' OR (p.cid_key = $8 AND p.cid_hash = $5))"
+int person_where_bind(db_stmt *st, const struct person_filter *f);
 
 /* Writes one audit row in its own write transaction (views, exports). */
 int person_audit_view(struct req *r, const char *action, const char *object_id, const char *division, json_t *after);

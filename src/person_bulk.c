@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define PERSON_ROW                                                                                            \
-	"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)"
+	"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $23)"
 
 /* One queued person: its text copied (sizes: person_spec's limits in
  * characters, 4 bytes each at most), its computed columns and audit text. */

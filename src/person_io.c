@@ -407,11 +407,10 @@ int person_export(db *d, const struct person_filter *f, int unmask, int xlsx, st
 	struct table tab;
 	int rc;
 	*count = 0;
-	db_stmt *st = db_prepare(d, "SELECT " PERSON_COLS PERSON_FROM
-	                            "WHERE p.division_code >= $1 AND p.division_code < $2 AND ($3 = '' OR p.categories LIKE $3) "
-	                            "AND ($4 = '' OR p.name LIKE $4 ESCAPE '\\') AND ($5 = '' OR p.cid_hash = $5) "
-	                            "AND ($6 = 0 OR p.worker_id = $6) AND ($7 = '' OR p.risk_class = $7) "
-	                            "ORDER BY p.division_code, p.id");
+	db_stmt *st = db_prepare(d, f->cid_hash[0] ? "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_BY_CID)
+	                                             "ORDER BY p.division_code, p.id"
+	                                           : "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_ANY_CID)
+	                                             "ORDER BY p.division_code, p.id");
 	if (!st) {
 		err_db(e, DB_ERROR);
 		return -1;
@@ -427,7 +426,7 @@ int person_export(db *d, const struct person_filter *f, int unmask, int xlsx, st
 	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++)
 		table_header(&tab, heads[i]);
 	table_end_row(&tab);
-	db_bindf(st, "tttttIt", f->lo, f->hi, f->category, f->name, f->cid_hash, f->worker, f->risk);
+	person_where_bind(st, f);
 	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *p = person_json(st, unmask);
 		struct buf cats = {0}, why = {0};

@@ -282,3 +282,13 @@ void pii_hash(const char *s, char out[PII_HASH_LEN])
 	crypto_generichash(h, sizeof h, (const unsigned char *)s, strlen(s), hash_key, sizeof hash_key);
 	sodium_bin2hex(out, PII_HASH_LEN, h, sizeof h);
 }
+
+int64_t pii_hash_key(const char *hash)
+{
+	int64_t k = 0;
+	for (int i = 0; i < 15 && hash[i]; i++) {
+		char c = hash[i];
+		k = k * 16 + (c >= 'a' ? c - 'a' + 10 : c - '0');
+	}
+	return k;
+}

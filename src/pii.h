@@ -18,6 +18,7 @@
 #ifndef CW_PII_H
 #define CW_PII_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "db.h"
 
@@ -51,6 +52,10 @@ int pii_encrypt(const char *field, const char *record, const char *plain, char *
 int pii_decrypt(const char *field, const char *record, const char *enc, char *out, size_t outlen);
 /* Keyed hash of a normalised citizen ID, hex (PII_HASH_LEN). Needs the key. */
 void pii_hash(const char *s, char out[PII_HASH_LEN]);
+/* The indexed key of a pii_hash: its first 15 hex digits as a number
+ * (0 .. 2^60-1; sql/010 computes the same in SQL). Lookups name the key and
+ * the full hash together. */
+int64_t pii_hash_key(const char *hash);
 
 /* Sets the key from 32 raw bytes (benchmarks and unit tests). */
 void pii_set_key(const unsigned char key[32]);

@@ -5,6 +5,7 @@
 // audit row. Runs on SQLite, and on PostgreSQL when CAREWATCH_TEST_PG is set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startServer, sql, cli, newCid, cidWithCheck } from '../lib/server.mjs';
 
 const sh = (y, m, d, hh = 10, mm = 0) => Date.UTC(y, m - 1, d, hh - 8, mm) / 1000;
@@ -120,7 +121,7 @@ test('an imported row stores exactly what the API stores for the same person', a
   const r2 = await post(jiangan, csv);
   assert.equal(r2.status, 200, r2.text);
   assert.equal(r2.body.imported, 1);
-  const cols = 'name, categories, division_code, address, cid_hash, cid_masked, phone_masked, birth_date, sex, guardian, ' +
+  const cols = 'name, categories, division_code, address, cid_hash, cid_key, cid_masked, phone_masked, birth_date, sex, guardian, ' +
     'worker_id, situation, chronic_disease, vaccination, risk_class, risk_score, risk_reasons, registered, next_due, visit_count';
   const [a, b] = sql(srv.db, `SELECT ${cols} FROM persons WHERE name = '对照甲' ORDER BY id`).split('\n');
   assert.equal(b, a);
@@ -162,4 +163,40 @@ test('every kind of bad row is still reported on its line, and nothing is import
   lines.forEach((l, i) => assert.ok(got.some((g) => g[0] === CHUNK + 2 + i && g[1] === l[1] && g[2] === l[2]),
     `line ${CHUNK + 2 + i}: ${l[1]} ${l[2]} in ${JSON.stringify(got)}`));
   assert.equal(count(), before);
+});
+
+test('the citizen-ID key is the first 15 hex digits of the keyed hash, as sql/010 computes it for older rows; ID search looks it up', async () => {
+  const cids = Array.from({ length: 10 }, () => newCid('19450607', 'M'));
+  const r = await post(jiangan, HEAD + cids.map((c, i) => `键${i},${c},孤寡老人,420102002,,,,,,,\n`).join(''));
+  assert.equal(r.status, 200, r.text);
+  const pg = /^postgres/.test(srv.db);
+  const check = () => {
+    const got = sql(srv.db, 'SELECT cid_key, cid_hash FROM persons ORDER BY id').split('\n').map((l) => l.split('|'));
+    assert.ok(got.length >= 10);
+    for (const [k, h] of got) assert.equal(BigInt(k), BigInt('0x' + h.slice(0, 15)), h);
+    return got.length;
+  };
+  const n = check();
+  // the migration's own UPDATE for this engine, on rows whose key was lost
+  const mig = readFileSync(new URL('../../sql/010_persons_cid_key.sql', import.meta.url), 'utf8');
+  const section = mig.split(pg ? '--@pg\n' : '--@sqlite\n')[1].split('\n--@')[0];
+  const update = section.split('\n').find((l) => l.startsWith('UPDATE persons SET cid_key'));
+  assert.ok(update, 'the migration fills cid_key');
+  sql(srv.db, 'UPDATE persons SET cid_key = 0');
+  sql(srv.db, update);
+  assert.equal(check(), n);
+  if (!pg) {
+    const plan = sql(srv.db, "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM persons p WHERE p.division_code >= '4201' AND " +
+      "p.division_code < '4202' AND p.cid_key = 5 AND p.cid_hash = 'x'");
+    assert.match(plan, /persons_cid_key/);
+  }
+  // an exact-ID search finds the person, and only them, through the key
+  const cid = cids[3];
+  const l = await jiangan.get(`/api/v1/persons?citizen_id=${cid}`);
+  assert.equal(l.status, 200, l.text);
+  assert.equal(l.body.total, 1);
+  assert.equal(l.body.items[0].name, '键3');
+  const e = await jiangan.get(`/api/v1/exports/persons?format=csv&citizen_id=${cid}`);
+  assert.equal(e.status, 200);
+  assert.equal(e.text.trim().split('\n').length, 2, e.text);
 });
