@@ -110,8 +110,9 @@ int db_is_pg_uri(const char *uri);
 int db_lock_row(db *d, const char *table, int64_t id);
 
 /* Around one transaction that writes many rows (a bulk import): on SQLite a
- * 256 MB page cache instead of the connection's 16 MB, so the transaction's
- * pages stay in memory rather than spilling to the WAL half way, and its
+ * page cache of an eighth of the memory (64 MiB – 1 GiB) instead of the
+ * connection's 16 MB, so the transaction's pages stay in memory rather than
+ * spilling to the WAL half way, and its
  * commit leaves the checkpoint to the checkpointer (or the last close); back
  * after. Nothing on PostgreSQL.
  * refs_checked: the caller checks inside that transaction every reference it
