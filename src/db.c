@@ -268,8 +268,9 @@ static void reset_all(db *d)
  * memory, between 64 MiB and 1 GiB (SQLite allocates it only as pages are
  * touched, and gives it back at db_bulk_end). An import into a large registry
  * dirties a random leaf of each big index per row — 200,000 people into 10
- * million touch ~80,000 pages — and a cache smaller than that spills them
- * to the WAL and reads them back half way (28,000 → 33,000 persons/s). */
+ * million touch ~90,000 pages — and a cache smaller than that spills them
+ * to the WAL and reads them back half way (~28,000 → 30,000–35,000 persons/s
+ * there, docs/performance.md). */
 static long bulk_cache_kib(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
