@@ -333,10 +333,11 @@ int h_offers_create(struct req *r)
 
 int h_offers_list(struct req *r)
 {
-	char p[5][SCOPE_MAX], lo[SCOPE_MAX], hi[SCOPE_MAX];
+	char p[5][SCOPE_MAX], lo[SCOPE_MAX], hi[SCOPE_MAX], div[SCOPE_MAX];
 	long limit, offset, partner;
 	if (refuse_reporter(r) != 0 || req_paging_or_reply(r, 50, 1000, &limit, &offset) != 0 ||
-	    req_query_long_or_reply(r, "partner_id", 0, 0, INT32_MAX, &partner) != 0)
+	    req_query_long_or_reply(r, "partner_id", 0, 0, INT32_MAX, &partner) != 0 ||
+	    req_division_or_reply(r, "division", div) != 0)
 		return 0;
 	const char *item = req_query(r, "item"), *status = req_query(r, "status");
 	item = item ? item : "";
@@ -345,8 +346,10 @@ int h_offers_list(struct req *r)
 		return reply_error(r, 400, "invalid_query", "查询参数 status 的取值无效", "status");
 	if (r->user.role == ROLE_PARTNER)
 		partner = r->user.partner_id ? r->user.partner_id : -1;
-	prefixes(r->user.scope, p);
-	scope_range(r->user.scope, lo, hi);
+	/* offers serving div (the caller's scope, or ?division= inside it): placed
+	 * in it, or in one of the areas above it */
+	prefixes(div, p);
+	scope_range(div, lo, hi);
 #define OFFER_WHERE                                                                                             \
 	"WHERE ($1 <> 0 AND o.partner_id = $1 OR $1 = 0 AND (o.division_code >= $2 AND o.division_code < $3 OR "     \
 	"o.division_code IN ($4, $5, $6, $7, $8))) AND ($9 = '' OR o.item = $9) AND ($10 = '' OR o.status = $10) "

@@ -72,6 +72,14 @@ test('matching: most urgent and earliest needed first, nearest offers first, qua
   const N3 = await need('江岸区一元颐养中心', 'urgent', 10, '2026-12-10');
   const N4 = await need('武汉市儿童福利院', 'high', 50, '2026-12-15');
   const pledgesBefore = count('pledges');
+  // the offers serving one division: placed in it or above it, nothing beside it
+  const serving = async (div) => (await c.get(`/api/v1/offers?item=${I}&division=${div}`)).body.items.map((o) => o.id).sort((a, b) => a - b);
+  assert.deepEqual(await serving('420102'), [off.prov, off.city, off.county, off.late].sort((a, b) => a - b));
+  assert.deepEqual(await serving('4201'), [off.prov, off.city, off.county, off.late].sort((a, b) => a - b));
+  assert.deepEqual(await serving('420106'), [off.prov, off.city].sort((a, b) => a - b));
+  assert.deepEqual(await serving('4202'), [off.prov]);
+  assert.equal((await c.get(`/api/v1/offers?item=${I}&division=11`)).status, 404);
+  assert.equal((await c.get(`/api/v1/offers?item=${I}&division=42x`)).body.error.code, 'invalid_division');
   const r = await c.post('/api/v1/matching/proposals', { division: '42', item: I });
   assert.equal(r.status, 200);
   const got = r.body.proposals.map((x) => [x.need_id, x.offer_id, x.quantity]);
