@@ -119,6 +119,19 @@ test('switching to English and back', async () => {
   await page.waitForFunction(() => document.querySelector('form.login h2').textContent === 'Sign in');
   await page.click('button.lang');
   await page.waitForFunction(() => document.querySelector('form.login h2').textContent === '用户登录');
+  // coded values (institution type and status) follow the language, not the server's Chinese labels
+  await login(page, 'mz.wuhan');
+  await page.goto(srv.base + '/#/institutions');
+  await page.waitForSelector('table.list tbody tr');
+  const typeCell = () => page.locator('table.list tbody tr td:nth-child(2)').first().textContent();
+  assert.match(await typeCell(), /[\u4e00-\u9fff]/, 'Chinese first');
+  await page.click('button.lang');
+  await page.waitForFunction(() => !/[\u4e00-\u9fff]/.test(document.querySelector('table.list tbody tr td:nth-child(2)').textContent));
+  assert.match(await typeCell(), /institution|Other/);
+  const statusText = await page.locator('table.list tbody tr').first().locator('span').last().textContent();
+  assert.doesNotMatch(statusText, /[\u4e00-\u9fff]/, statusText);
+  await page.click('button.lang');
+  await page.waitForFunction(() => /[\u4e00-\u9fff]/.test(document.querySelector('table.list tbody tr td:nth-child(2)').textContent));
   assert.deepEqual(real(problems), []);
   await context.close();
 });

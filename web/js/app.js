@@ -11,6 +11,10 @@ document.addEventListener('alpine:init', function () {
   Alpine.magic('t', function () {
     return function (key, vars) { return Alpine.store('ui').ver >= 0 ? i18n.t(key, vars) : key; };
   });
+  // $lbl('ist', it.status, it.status_label): a coded value in the chosen language
+  Alpine.magic('lbl', function () {
+    return function (prefix, code, fallback) { return Alpine.store('ui').ver >= 0 ? i18n.label(prefix, code, fallback) : fallback; };
+  });
 
   const MENU = [
     { page: 'home', key: 'menu.home', cap: null },

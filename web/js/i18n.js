@@ -22,5 +22,14 @@ window.cwI18n = (function () {
     return s;
   }
 
-  return { load, t, get lang() { return lang; }, other() { return lang === 'zh-CN' ? 'en' : 'zh-CN'; } };
+  // A coded value's name in this language: in Chinese the server's label
+  // (fallback); otherwise the string under prefix.code, else that label — so a
+  // code the strings do not know still reads.
+  function label(prefix, code, fallback) {
+    if (lang === 'zh-CN' && fallback) return fallback;
+    const key = prefix + '.' + code;
+    return Object.prototype.hasOwnProperty.call(dict, key) ? dict[key] : (fallback || code || '');
+  }
+
+  return { load, t, label, get lang() { return lang; }, other() { return lang === 'zh-CN' ? 'en' : 'zh-CN'; } };
 })();

@@ -220,10 +220,13 @@ document.addEventListener('alpine:init', function () {
       rows() {
         const it = this.it || {};
         return [
-          ['f.uscc', it.uscc], ['f.type', it.type_label], ['f.ownership', it.ownership_label],
+          ['f.uscc', it.uscc], ['f.type', i18n.label('itype', it.type, it.type_label)],
+          ['f.ownership', i18n.label('iown', it.ownership, it.ownership_label)],
           ['f.division_code', (it.division_name || '') + ' (' + (it.division_code || '') + ')'], ['f.address', it.address],
           ['f.beds', String(it.beds)], ['f.contact_name', it.contact_name], ['f.contact_phone', it.contact_phone],
-          ['f.medical', it.medical_label], ['f.status', it.status_label], ['f.risk_level', it.risk_label],
+          ['f.medical', i18n.label('imed', it.medical, it.medical_label)],
+          ['f.status', i18n.label('ist', it.status, it.status_label)],
+          ['f.risk_level', i18n.label('risk', it.risk_level, it.risk_label)],
         ].map((r) => ({ label: i18n.t(r[0]), value: r[1] || '—' }));
       },
     };
