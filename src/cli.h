@@ -54,6 +54,8 @@ int cmd_init(struct cli *c);
 int cmd_serve(struct cli *c);
 int cmd_user_add(struct cli *c);
 int cmd_user_list(struct cli *c);
+int cmd_partner_add(struct cli *c);
+int cmd_partner_list(struct cli *c);
 int cmd_user_passwd(struct cli *c);
 int cmd_user_disable(struct cli *c);
 int cmd_token_create(struct cli *c);

@@ -35,6 +35,12 @@ static const struct cli_cmd commands[] = {
 	 "Sets a new password read from standard input; ends the user's sessions and unlocks it."},
 	{"user disable", cmd_user_disable, "login", "", "user disable --db PATH --login LOGIN",
 	 "Disables a user: its sessions and tokens stop working at once."},
+	{"partner add", cmd_partner_add, "name,kind,division,contact,phone", "",
+	 "partner add --db PATH --name NAME --kind charity|social_work|volunteer --division CODE [--contact NAME] [--phone PHONE]",
+	 "Registers a partner organisation (慈善组织、社会工作服务机构、志愿服务队伍) serving CODE (\"\" nationwide);\n"
+	 "then 'user add --role partner --partner ID' gives it a login."},
+	{"partner list", cmd_partner_list, "scope", "", "partner list --db PATH [--scope CODE]",
+	 "Lists the partners whose area lies inside CODE."},
 	{"token create", cmd_token_create, "login,label", "", "token create --db PATH --login LOGIN [--label TEXT]",
 	 "Prints a new bearer token for a machine client acting as LOGIN (shown once)."},
 	{"import divisions", cmd_import_divisions, "", "", "import divisions --db PATH",

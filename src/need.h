@@ -33,6 +33,13 @@ const char *need_status(const char *state, int64_t quantity, int64_t committed, 
  * partner kind or pledge status ("" when unknown). */
 const char *need_label(const char *code);
 
+/* Registers a partner (慈善组织、社会工作机构、志愿者) from a body of
+ * {"name","kind","division_code","contact_name","contact_phone"} as u (NULL:
+ * the command line, national), with its audit row, in its own write
+ * transaction. 0 with *id, or -1 with e (422 on a bad field, 409
+ * partner_exists, 422 unknown_division / out_of_scope, or a database error). */
+int partner_create(db *d, const struct user *u, int64_t now, json_t *body, int64_t *id, struct cw_err *e);
+
 /* Looks up a catalogue item: DB_ROW (name_zh, 64 bytes, and unit, 16 bytes,
  * filled when not NULL), DB_DONE when there is no such item, or a DB_* error. */
 int item_find(db *d, const char *code, char *name_zh, char *unit);

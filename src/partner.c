@@ -96,6 +96,16 @@ struct pctx {
 	int64_t id;
 };
 
+/* partner_create's transaction: u, now and the checked body instead of a
+ * request. */
+struct create_ctx {
+	const struct user *u;
+	int64_t now;
+	json_t *body;
+	struct cw_err *e;
+	int64_t id;
+};
+
 /* A division code that exists (or "" national) and lies in u's scope. */
 static int area_ok(db *d, const struct user *u, const char *div, const char *field, struct cw_err *e)
 {
@@ -117,10 +127,10 @@ static int area_ok(db *d, const struct user *u, const char *div, const char *fie
 
 static int partner_create_txn(db *d, void *vc)
 {
-	struct pctx *c = vc;
-	json_t *b = c->r->json;
+	struct create_ctx *c = vc;
+	json_t *b = c->body;
 	const char *div = jstr(b, "division_code");
-	int rc = area_ok(d, &c->r->user, div, "division_code", c->e);
+	int rc = area_ok(d, c->u, div, "division_code", c->e);
 	if (rc != 0)
 		return rc;
 	int64_t other = 0;
@@ -136,13 +146,33 @@ static int partner_create_txn(db *d, void *vc)
 	                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
 	                    "ttttttI", jstr(b, "name"), jstr(b, "kind"), div,
 	                    jstr(b, "contact_name") ? jstr(b, "contact_name") : "",
-	                    jstr(b, "contact_phone") ? jstr(b, "contact_phone") : "", c->r->user.login, c->r->now);
+	                    jstr(b, "contact_phone") ? jstr(b, "contact_phone") : "", c->u->login, c->now);
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? DB_ERROR : rc;
 	json_t *after = json_pack("{s:s,s:s,s:s}", "name", jstr(b, "name"), "kind", jstr(b, "kind"), "division_code", div);
-	rc = audit_write_id(d, &c->r->user, c->r->now, "partner.create", "partner", c->id, div, NULL, after);
+	rc = audit_write_id(d, c->u->id ? c->u : NULL, c->now, "partner.create", "partner", c->id, div, NULL, after);
 	json_decref(after);
 	return rc;
+}
+
+int partner_create(db *d, const struct user *u, int64_t now, json_t *body, int64_t *id, struct cw_err *e)
+{
+	static const struct user cli = {.login = "cli", .role = ROLE_ADMIN, .scope = ""};
+	memset(e, 0, sizeof *e);
+	json_t *errs = jspec_check(body, partner_spec, 0);
+	if (errs) {
+		json_t *first = json_array_get(errs, 0);
+		err_set(e, 422, json_string_value(json_object_get(first, "code")),
+		        json_string_value(json_object_get(first, "field")), "%s",
+		        json_string_value(json_object_get(first, "message")));
+		json_decref(errs);
+		return -1;
+	}
+	struct create_ctx c = {u ? u : &cli, now, body, e, 0};
+	if (db_txn_err(d, 1, partner_create_txn, &c, e) != 0)
+		return -1;
+	*id = c.id;
+	return 0;
 }
 
 int h_partners_create(struct req *r)
@@ -150,11 +180,11 @@ int h_partners_create(struct req *r)
 	struct cw_err e = {0};
 	if (jspec_check_or_reply(r, r->json, partner_spec, 0) != 0)
 		return 0;
-	struct pctx c = {r, &e, 0};
-	if (db_txn_err(r->db, 1, partner_create_txn, &c, &e) != 0)
+	int64_t id = 0;
+	if (partner_create(r->db, &r->user, r->now, r->json, &id, &e) != 0)
 		return reply_err(r, &e);
 	json_t *j;
-	int rc = partner_load(r->db, &r->user, c.id, &j);
+	int rc = partner_load(r->db, &r->user, id, &j);
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? reply_not_found(r) : reply_db_error(r, rc);
 	return reply_json(r, 201, j);

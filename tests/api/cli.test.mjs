@@ -13,7 +13,7 @@ after(async () => { await srv?.stop(); });
 test('help lists every command; each command has its own help', () => {
   const h = cli(['help']);
   assert.equal(h.status, 0);
-  for (const c of ['init', 'serve', 'user add', 'user list', 'user passwd', 'user disable', 'token create', 'import divisions',
+  for (const c of ['init', 'serve', 'user add', 'user list', 'user passwd', 'user disable', 'partner add', 'partner list', 'token create', 'import divisions',
     'import institutions', 'export institutions', 'backup', 'audit verify', 'version'])
     assert.ok(h.stdout.includes('carewatch ' + c) || h.stdout.includes('  ' + c), c);
   const one = cli(['help', 'user', 'add']);
@@ -75,4 +75,36 @@ test('user add reads the password from standard input and refuses a weak one', (
   const ok = cli(['user', 'add', '--db', srv.db, '--login', 'cli.ok', '--role', 'leader', '--scope', '42', '--name', '命令行用户'], { input: 'Strong2026pass\n' });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /created with id \d+/);
+});
+
+test('partner add registers an organisation a partner user can then act for; bad input changes nothing', async () => {
+  const db = ['--db', srv.db];
+  const partners = () => Number(sql(srv.db, 'SELECT COUNT(*) FROM partners'));
+  const before = partners();
+  for (const [args, re] of [
+    [['--name', '命令行志愿队', '--kind', 'bank', '--division', '4201'], /invalid_value/],
+    [['--name', '命令行志愿队', '--kind', 'volunteer', '--division', '4299'], /unknown_division/],
+    [['--name', '命令行志愿队', '--kind', 'volunteer'], /usage/],
+  ]) {
+    const r = cli(['partner', 'add', ...db, ...args]);
+    assert.notEqual(r.status, 0, r.stdout);
+    assert.match(r.stderr, re);
+  }
+  assert.equal(partners(), before);
+  const ok = cli(['partner', 'add', ...db, '--name', '命令行志愿队', '--kind', 'volunteer', '--division', '4201', '--contact', '王五', '--phone', '13800001234']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const id = Number(ok.stdout.match(/with id (\d+)/)[1]);
+  assert.equal(sql(srv.db, `SELECT name || '|' || kind || '|' || division_code || '|' || contact_phone FROM partners WHERE id = ${id}`), '命令行志愿队|volunteer|4201|13800001234');
+  assert.equal(sql(srv.db, `SELECT actor FROM audit WHERE action = 'partner.create' AND object_id = '${id}'`), 'cli');
+  const again = cli(['partner', 'add', ...db, '--name', '命令行志愿队', '--kind', 'charity', '--division', '42']);
+  assert.match(again.stderr, /partner_exists/);
+  const list = cli(['partner', 'list', ...db, '--scope', '4201']);
+  assert.equal(list.status, 0);
+  assert.match(list.stdout, new RegExp(`^${id}\\s+volunteer\\s+4201\\s+命令行志愿队$`, 'm'));
+  // a login for it, which sees its own organisation
+  const u = cli(['user', 'add', ...db, '--login', 'cli.ngo', '--role', 'partner', '--scope', '4201', '--partner', String(id)], { input: 'Strong2026pass\n' });
+  assert.equal(u.status, 0, u.stderr);
+  const ngo = await srv.login('cli.ngo', 'Strong2026pass');
+  const mine = await ngo.get('/api/v1/partners');
+  assert.deepEqual(mine.body.items.map((p) => p.id), [id]);
 });
