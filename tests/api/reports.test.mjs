@@ -485,3 +485,30 @@ test('days of supply: stock ÷ average use over the last 7 reported days; low it
   assert.equal(viaDerived.days, 4.5);
   srv.setClock(at(DAY, 10));
 });
+
+test('many reports at once, some invalid: the valid ones stored and counted once each, the invalid ones nothing', async () => {
+  // concurrent writes share commits (group commit, on both engines); a body
+  // that fails must not take the others with it, nor leave a trace
+  const D = '2022-11-01';
+  // institutions of its own (the last test: earlier ones count the registry)
+  const insts = [];
+  for (const [k, div] of ['420102003', '420102003', '420111001', '420106001', '420106001'].entries()) {
+    const r = await admin.post('/api/v1/institutions', { name: '并发测试院' + k, uscc: newUscc(div), type: 'elderly_care', ownership: 'private', division_code: div });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    insts.push(r.body.id);
+  }
+  const jobs = [];
+  for (const day of ['2022-11-01', '2022-11-02', '2022-11-03'])
+    insts.forEach((inst, k) => jobs.push({ inst, day, bad: (k + day.length) % 3 === 0 && day !== D }));
+  const res = await Promise.all(jobs.map((j) => admin.put(path(j.inst, j.day),
+    { status: 'submitted', values: good(j.bad ? { severe_cases: 12, currently_infected: 10 } : { residents_present: 80 + j.inst % 20 }) })));
+  jobs.forEach((j, i) => assert.equal(res[i].status, j.bad ? 422 : 201, JSON.stringify([j, res[i].body.error])));
+  for (const day of ['2022-11-01', '2022-11-02', '2022-11-03']) {
+    const want = jobs.filter((j) => j.day === day && !j.bad);
+    assert.equal(sql(srv.db, `SELECT COUNT(*) FROM reports WHERE template_code = '${T}' AND period = '${day}'`), String(want.length), day);
+    const roll = await admin.get(`/api/v1/rollups?template=${T}&period=${day}&division=`);
+    assert.equal(roll.body.division.reports, want.length, day);
+    assert.equal(roll.body.division.values.residents_present, want.reduce((a, j) => a + 80 + j.inst % 20, 0), day);
+  }
+  assert.ok(jobs.some((j) => j.bad) && jobs.some((j) => !j.bad));
+});
