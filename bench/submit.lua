@@ -52,14 +52,18 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-	local b, a, first, last = 0, 0, nil, nil
+	local b, a, first, last, unfinished = 0, 0, nil, nil, false
 	for _, t in ipairs(threads) do
 		b = b + (t:get("bad") or 0)
 		a = a + math.min(t:get("answered") or 0, t:get("mine") or 0)
 		local f, l = t:get("t_first"), t:get("t_last")
 		if f and (not first or f < first) then first = f end
 		if l and (not last or l > last) then last = l end
+		if not l then unfinished = true end
 	end
+	-- a thread that did not get through its share before -d ran out has no
+	-- end time: the run then lasted wrk's whole duration
+	local seconds = (unfinished or not first) and summary.duration / 1e6 or last - first
 	io.write(string.format("BENCH completed=%d bad=%d seconds=%.3f p50=%.3f p99=%.3f\n",
-		a, b, (last or 0) - (first or 0), latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
+		a, b, seconds, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
 end
