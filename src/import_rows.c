@@ -1,5 +1,7 @@
 /* import_rows.c — the shared CSV import row loop (see import_rows.h). */
 #include "import_rows.h"
+#include "buf.h"
+#include <stdlib.h>
 
 void import_problem(json_t *problems, long line, const char *field, const char *code, const char *msg)
 {
@@ -7,11 +9,44 @@ void import_problem(json_t *problems, long line, const char *field, const char *
 	                                          "code", code, "message", msg));
 }
 
-int import_rows_run(db *d, struct import_rows *ir)
+struct lined {
+	json_int_t line;
+	size_t at;
+	json_t *p;
+};
+
+static int by_line(const void *a, const void *b)
 {
-	json_array_clear(ir->problems);
-	ir->imported = ir->rejected = 0;
-	for (size_t row = 1; row < ir->t->nrows; row++) {
+	const struct lined *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Puts problems back in line order (rows taken in another order), keeping
+ * the order of one line's problems. */
+static void sort_by_line(json_t *problems)
+{
+	size_t n = json_array_size(problems);
+	if (n < 2)
+		return;
+	struct lined *v = xcalloc(n, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		v[i].p = json_incref(json_array_get(problems, i));
+		v[i].line = json_integer_value(json_object_get(v[i].p, "line"));
+		v[i].at = i;
+	}
+	qsort(v, n, sizeof *v, by_line);
+	json_array_clear(problems);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(problems, v[i].p);
+	free(v);
+}
+
+static int run_rows(db *d, struct import_rows *ir)
+{
+	for (size_t k = 1; k < ir->t->nrows; k++) {
+		size_t row = ir->order ? ir->order[k - 1] : k;
 		int bad = 0, rc = 0;
 		if (ir->fast) {
 			rc = ir->fast(d, ir->ctx, row);
@@ -49,4 +84,14 @@ int import_rows_run(db *d, struct import_rows *ir)
 			return rc;
 	}
 	return 0;
+}
+
+int import_rows_run(db *d, struct import_rows *ir)
+{
+	json_array_clear(ir->problems);
+	ir->imported = ir->rejected = 0;
+	int rc = run_rows(d, ir);
+	if (ir->order)
+		sort_by_line(ir->problems);
+	return rc;
 }

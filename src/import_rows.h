@@ -34,6 +34,9 @@ struct import_rows {
 	 * reports its problems; or a DB_* error that ends the import. It must
 	 * take only rows the JSON way takes, storing the same. */
 	int (*fast)(db *d, void *ctx, size_t row);
+	/* optional: the data rows (1 .. nrows-1, each once) in the order to take
+	 * them; NULL: file order. problems stay in line order either way. */
+	const size_t *order;
 };
 
 /* Runs every data row as above. 0, or the DB_* error of check or insert. */

@@ -129,7 +129,7 @@ static int import_txn(db *d, void *vc)
 	int pg = d->engine == DB_PG;
 	if (pg && db_exec(d, "SET LOCAL carewatch.bulk_counts = 'on'") != 0) /* sql/007_counts_bulk.sql */
 		return DB_ERROR;
-	struct import_rows ir = {c->t, inst_spec, 1, inst_row, inst_row_check, inst_row_insert, c, res->problems, 0, 0, NULL};
+	struct import_rows ir = {c->t, inst_spec, 1, inst_row, inst_row_check, inst_row_insert, c, res->problems, 0, 0, NULL, NULL};
 	int rows_rc = import_rows_run(d, &ir);
 	res->imported = ir.imported;
 	res->rejected = ir.rejected;

@@ -200,3 +200,27 @@ test('the citizen-ID key is the first 15 hex digits of the keyed hash, as sql/01
   assert.equal(e.status, 200);
   assert.equal(e.text.trim().split('\n').length, 2, e.text);
 });
+
+test('people are written township by township, in file order within one; problems stay in line order', async () => {
+  const towns = ['420102005', '420102002', '420102004'];
+  const lines = [];
+  for (let i = 0; i < 12; i++) lines.push(`序${i},${newCid('19420202')},孤寡老人,${towns[i % 3]},,,,,,,`);
+  lines.splice(4, 0, `序坏甲,${newCid('19420202').slice(0, 17)}Y,孤寡老人,420102005,,,,,,,`); // line 6
+  lines.splice(9, 0, `序坏乙,${newCid('19420202')},孤寡老人,420102000,,,,,,,`); // line 11: sorts first
+  const csv = HEAD + lines.map((l) => l + '\n').join('');
+  let r = await post(jiangan, csv);
+  assert.equal(r.status, 422, r.text);
+  assert.deepEqual(r.body.problems.map((p) => [p.line, p.field]), [[6, 'citizen_id'], [11, 'division_code']]);
+  assert.equal(count("name LIKE '序%'"), 0);
+  r = await post(jiangan, csv, '?skip_invalid=1');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.imported, 12);
+  assert.deepEqual(r.body.problems.map((p) => p.line), [6, 11]);
+  const got = sql(srv.db, "SELECT name, division_code FROM persons WHERE name LIKE '序%' ORDER BY id").split('\n');
+  const want = [...towns].sort().flatMap((t) => Array.from({ length: 12 }, (_, i) => i).filter((i) => towns[i % 3] === t).map((i) => `序${i}|${t}`));
+  assert.deepEqual(got, want);
+  // each with its audit row, in the same order
+  const audited = sql(srv.db, "SELECT p.name FROM audit a JOIN persons p ON a.object_id = CAST(p.id AS TEXT) " +
+    "WHERE a.action = 'person.create' AND p.name LIKE '序%' ORDER BY a.seq").split('\n');
+  assert.deepEqual(audited, want.map((w) => w.split('|')[0]));
+});
