@@ -88,13 +88,6 @@ static int lite_open(db *d, const char *uri)
 	sqlite3_busy_handler(h, busy_wait, d);
 	sqlite3_extended_result_codes(h, 1);
 	rc = sqlite3_exec(h,
-	                  /* a new database gets 16 KB pages (an existing one keeps
-	                   * its size): a quarter of the leaves per index, so a bulk
-	                   * import into a large registry dirties fewer pages
-	                   * (10 million people: +20-25 %), the daily dispatch's
-	                   * figures unchanged, the file ~15 % smaller
-	                   * (docs/performance.md) */
-	                  "PRAGMA page_size=16384;"
 	                  "PRAGMA journal_mode=WAL;"
 	                  "PRAGMA synchronous=FULL;"
 	                  "PRAGMA foreign_keys=ON;"
