@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "scope.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,17 @@ int cli_fail(const char *fmt, ...)
 	vsay(fmt, ap);
 	va_end(ap);
 	return 1;
+}
+
+int cli_scope_range(struct cli *c, char *lo, char *hi)
+{
+	const char *scope = cli_opt(c, "scope");
+	if (!scope)
+		scope = "";
+	if (!code_shape_ok(scope))
+		return cli_usage("--scope must be a division code");
+	scope_range(scope, lo, hi);
+	return 0;
 }
 
 int cli_usage(const char *fmt, ...)

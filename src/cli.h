@@ -37,6 +37,9 @@ struct cli_cmd {
 const char *cli_opt(struct cli *c, const char *name);
 /* 1 if a flag was given. */
 int cli_flag(struct cli *c, const char *name);
+/* --scope CODE (default "" national) as the range [lo, hi) of division codes
+ * inside it (SCOPE_MAX each). 0, or cli_usage's exit code for a bad code. */
+int cli_scope_range(struct cli *c, char *lo, char *hi);
 /* Prints "carewatch: message" to stderr; returns the exit status 1 (or 2 for
  * usage errors through cli_usage). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

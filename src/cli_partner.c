@@ -43,13 +43,10 @@ cleanup:
 
 int cmd_partner_list(struct cli *c)
 {
-	const char *scope = cli_opt(c, "scope");
 	char lo[SCOPE_MAX], hi[SCOPE_MAX];
-	if (!scope)
-		scope = "";
-	if (!code_shape_ok(scope))
-		return cli_usage("--scope must be a division code");
-	scope_range(scope, lo, hi);
+	int urc = cli_scope_range(c, lo, hi);
+	if (urc != 0)
+		return urc;
 	db *d = cli_open_db(0);
 	if (!d)
 		return 1;
