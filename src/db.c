@@ -263,7 +263,8 @@ static void reset_all(db *d)
 
 /* The bulk transaction's commit does not also checkpoint: copying its WAL
  * into the database (hundreds of MB, and an fsync) is left to the server's
- * checkpointer when one runs, or to this process's last close of the file. */
+ * checkpointer when one runs (woken by the commit), or to this process's last
+ * close of the file. */
 /* The page cache of a bulk transaction, in KiB: an eighth of the machine's
  * memory, between 64 MiB and 1 GiB (SQLite allocates it only as pages are
  * touched, and gives it back at db_bulk_end). An import into a large registry
@@ -283,7 +284,8 @@ void db_bulk_begin(db *d, int refs_checked)
 	if (d->engine != DB_SQLITE)
 		return;
 	char sql[96];
-	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%ld; PRAGMA wal_autocheckpoint = 0", bulk_cache_kib());
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%ld%s", bulk_cache_kib(),
+	         db_sqlite_autocheckpoint ? "; PRAGMA wal_autocheckpoint = 0" : "");
 	db_exec(d, sql);
 	if (refs_checked)
 		db_exec(d, "PRAGMA foreign_keys = OFF");

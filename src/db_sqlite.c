@@ -6,6 +6,7 @@
  */
 #include "db.h"
 #include "buf.h"
+#include "checkpoint.h"
 #include "rollup_sql.h"
 #include <sqlite3.h>
 #include <stdio.h>
@@ -75,6 +76,17 @@ static int busy_wait(void *arg, int count)
 	return 1;
 }
 
+/* After each commit while checkpoint.c's thread runs: tells it how long the
+ * WAL is, so a fast stream of commits wakes it before its next round. */
+static int wal_grew(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	(void)arg;
+	(void)h;
+	(void)name;
+	checkpointer_wal_grew(frames);
+	return SQLITE_OK;
+}
+
 static int lite_open(db *d, const char *uri)
 {
 	sqlite3 *h = NULL;
@@ -88,6 +100,13 @@ static int lite_open(db *d, const char *uri)
 	sqlite3_busy_handler(h, busy_wait, d);
 	sqlite3_extended_result_codes(h, 1);
 	rc = sqlite3_exec(h,
+	                  /* a new database gets 16 KB pages (an existing one keeps
+	                   * its size): a quarter of the leaves per index, so a bulk
+	                   * import into a large registry dirties fewer pages
+	                   * (10 million people: +20-25 %), the daily dispatch's
+	                   * figures unchanged, the file ~15 % smaller
+	                   * (docs/performance.md) */
+	                  "PRAGMA page_size=16384;"
 	                  "PRAGMA journal_mode=WAL;"
 	                  "PRAGMA synchronous=FULL;"
 	                  "PRAGMA foreign_keys=ON;"
@@ -101,7 +120,7 @@ static int lite_open(db *d, const char *uri)
 	if (rc == SQLITE_OK)
 		rc = rollup_sql_register(h);
 	if (rc == SQLITE_OK && !db_sqlite_autocheckpoint)
-		rc = sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
+		sqlite3_wal_hook(h, wal_grew, NULL); /* instead of checkpointing at commit */
 	if (rc == SQLITE_OK && sqlite3_db_readonly(h, "main") == 1)
 		d->reopen = 1; /* the file is read-only now: used for one request only (db_thread_release) */
 	if (rc != SQLITE_OK) {
