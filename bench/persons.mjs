@@ -7,13 +7,14 @@
 //   2. fills the registry up to --persons people and --visits-per visits each
 //      with SQL generated inside SQLite (a recursive CTE: ciphertext columns
 //      hold placeholders, the lists never decrypt; cid_key is spread as the
-//      keyed hash spreads it, so persons_cid_key has its real size);
+//      keyed hash spreads it, so persons_cid_gen has its real size);
 //   3. gives one county (--county, default 420102 江岸区) the density it has
 //      at the issue's scale (--scale 10000000 people over 2,978 counties,
 //      5 visits each), so its lists are measured as they would be nationally;
 //   4. measures over HTTP (keep-alive, one client) the county's overdue list
 //      and one township's worklist (due within 7 days plus overdue) — p50 and
-//      p95 of --runs requests each, with the database size;
+//      p95 of --runs requests each, with the database size; an exact
+//      citizen-ID search over the whole country and the county's gap check;
 //   5. imports --import new people again, into the filled registry (unless
 //      --full-import 0): the harder case, its indexes no longer small.
 //
@@ -67,12 +68,15 @@ try {
   if (add.status !== 0) throw new Error(add.stderr);
 
   // ---- 1. import through the real path (and step 4 again into the full registry)
+  const cidOf = (i) => {
+    const town = townships[(i * 7919) % townships.length];
+    const y = 1930 + (i % 85), m = 1 + (i % 12), d = 1 + (i % 28);
+    return cidWithCheck(town.slice(0, 6) + y + String(m).padStart(2, '0') + String(d).padStart(2, '0') + String((i + 1) % 1000).padStart(3, '0'));
+  };
   const importRun = (label, count, from) => {
     const lines = ['姓名,公民身份号码,对象类别,行政区划代码,住址,联系电话,慢性病情况,疫苗接种情况'];
     for (let i = from; i < from + count; i++) {
-      const town = townships[(i * 7919) % townships.length];
-      const y = 1930 + (i % 85), m = 1 + (i % 12), d = 1 + (i % 28);
-      const cid = cidWithCheck(town.slice(0, 6) + y + String(m).padStart(2, '0') + String(d).padStart(2, '0') + String((i + 1) % 1000).padStart(3, '0'));
+      const town = townships[(i * 7919) % townships.length], cid = cidOf(i);
       lines.push(`导入${i},${cid},${CATS[i % CATS.length]},${town},某某路${i % 300}号,139${String(i).padStart(8, '0')},` +
         `${['无', '稳定', '不稳定'][i % 3]},${['全程接种', '未全程接种', '未接种'][i % 3]}`);
     }
@@ -168,18 +172,24 @@ COMMIT;`);
       });
     }).on('error', reject);
   });
-  async function measure(label, p) {
+  async function measure(label, p, runs = RUNS, what = (b) => `${b.total.toLocaleString()} people, first page of ${b.items.length}`) {
     const first = await get(p);
     const xs = [];
-    for (let i = 0; i < RUNS; i++) xs.push((await get(p)).ms);
-    console.log(`${label}: p50 ${ms(pct(xs, 50))}, p95 ${ms(pct(xs, 95))} (${first.body.total.toLocaleString()} people, ` +
-      `first page of ${first.body.items.length}; ${RUNS} requests)`);
+    for (let i = 0; i < runs; i++) xs.push((await get(p)).ms);
+    console.log(`${label}: p50 ${ms(pct(xs, 50))}, p95 ${ms(pct(xs, 95))} (${what(first.body)}; ${runs} requests)`);
     return pct(xs, 50);
   }
   const county = await measure(`county ${COUNTY} overdue list`, `/api/v1/visits/overdue?division=${COUNTY}&per_page=100`);
   const wl = await measure(`township ${town} worklist (overdue + due within 7 days)`,
     `/api/v1/visits/due?division=${town}&within=7&include_overdue=1&per_page=200`);
   await measure(`county ${COUNTY} due within 7 days`, `/api/v1/visits/due?division=${COUNTY}&within=7&per_page=100`);
+  // an exact citizen-ID search over the whole country: one index seek per
+  // generation of ids (persons_cid_gen), and the county's gap check, which
+  // looks up every one of its people's IDs that way
+  await measure('citizen-ID search, whole country', `/api/v1/persons?citizen_id=${cidOf(IMPORT - 1)}`, RUNS,
+    (b) => `${b.total} found`);
+  await measure(`county ${COUNTY} gap check`, `/api/v1/gaps?division=${COUNTY}`, Math.min(RUNS, 20),
+    (b) => `${b.duplicate_ids.total} duplicated IDs, ${b.never_visited.total.toLocaleString()} never visited`);
   // ---- 4. the same number of new people into the full registry (its citizen-ID index no longer small)
   if (FULL) importRate = Math.min(importRate, importRun('import into the full registry', IMPORT, IMPORT + 1000000));
   console.log(`targets: county overdue ≤ 50 ms (${county <= 50 ? 'met' : 'missed'}), township worklist ≤ 10 ms ` +

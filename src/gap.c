@@ -16,13 +16,16 @@
 
 static int duplicates(struct req *r, const char *lo, const char *hi, json_t *out, int64_t *total)
 {
+	/* the citizen IDs held by someone in range and by another record (d),
+	 * then every record of each; CROSS JOIN keeps d the outer loop on SQLite,
+	 * so each record is an index seek, not a walk of the registry */
 	db_stmt *st = db_prepare(r->db,
 	                         "SELECT p.cid_hash, p.id, p.name, p.division_code, COALESCE(dv.name, ''), p.cid_masked, "
-	                         "p.registered FROM persons p LEFT JOIN divisions dv ON dv.code = p.division_code "
-	                         "WHERE (p.cid_key, p.cid_hash) IN (SELECT q.cid_key, q.cid_hash FROM persons q "
-	                         "WHERE q.division_code >= $1 AND q.division_code < $2 AND EXISTS (SELECT 1 FROM persons t "
-	                         "WHERE t.cid_key = q.cid_key AND t.cid_hash = q.cid_hash AND t.id <> q.id)) "
-	                         "ORDER BY p.cid_hash, p.id");
+	                         "p.registered FROM (SELECT DISTINCT q.cid_key, q.cid_hash FROM persons q "
+	                         "WHERE " PERSON_IN_RANGE("q", "$1", "$2") " AND EXISTS (SELECT 1 FROM persons t "
+	                         "WHERE " PERSON_CID_MATCH("t", "q.cid_key", "q.cid_hash") " AND t.id <> q.id)) d "
+	                         "CROSS JOIN persons p LEFT JOIN divisions dv ON dv.code = p.division_code "
+	                         "WHERE " PERSON_CID_MATCH("p", "d.cid_key", "d.cid_hash") " ORDER BY p.cid_hash, p.id");
 	int rc = st ? db_bindf(st, "tt", lo, hi) : DB_ERROR;
 	char cur[65] = "";
 	json_t *group = NULL;
@@ -71,15 +74,15 @@ static int list(struct req *r, const char *where, const char *fmt, const char *l
                 const char *b, json_t *out, int64_t *total)
 {
 	struct buf q = {0};
-	buf_printf(&q, "SELECT COUNT(*) FROM persons p WHERE p.division_code >= $1 AND p.division_code < $2 AND %s", where);
+	buf_printf(&q, "SELECT COUNT(*) FROM persons p WHERE " PERSON_IN_RANGE("p", "$1", "$2") " AND %s", where);
 	int rc = db_query_int64(r->db, total, q.data, fmt, lo, hi, a, b);
 	buf_reset(&q);
 	if (rc != DB_ROW) {
 		buf_free(&q);
 		return rc;
 	}
-	buf_printf(&q, "SELECT " BRIEF_COLS PERSON_FROM "WHERE p.division_code >= $1 AND p.division_code < $2 AND %s "
-	               "ORDER BY p.division_code, p.id LIMIT %d", where, GAP_LIMIT);
+	buf_printf(&q, "SELECT " BRIEF_COLS PERSON_FROM "WHERE " PERSON_IN_RANGE("p", "$1", "$2") " AND %s "
+	               "ORDER BY " PERSON_ORDER("p") " LIMIT %d", where, GAP_LIMIT);
 	db_stmt *st = db_prepare(r->db, q.data);
 	buf_free(&q);
 	rc = st ? db_bindf(st, fmt, lo, hi, a, b) : DB_ERROR;

@@ -680,9 +680,9 @@ int h_persons_list(struct req *r)
 	if (rc != DB_ROW)
 		return reply_db_error(r, rc);
 	st = db_prepare(r->db, by_cid ? "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_BY_CID)
-	                                "ORDER BY p.division_code, p.id LIMIT $9 OFFSET $10"
+	                                "ORDER BY " PERSON_ORDER("p") " LIMIT $9 OFFSET $10"
 	                              : "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_ANY_CID)
-	                                "ORDER BY p.division_code, p.id LIMIT $9 OFFSET $10");
+	                                "ORDER BY " PERSON_ORDER("p") " LIMIT $9 OFFSET $10");
 	json_t *items = json_array(), *ids = json_array();
 	rc = st ? person_where_bind(st, &f) : DB_ERROR;
 	rc = rc ? rc : db_bind_int64(st, 9, (int64_t)limit);
@@ -737,7 +737,7 @@ static int create_txn(db *d, void *vc)
 		return DB_APP;
 	char hash[PII_HASH_LEN];
 	pii_hash(ci.id, hash);
-	rc = db_query_int64(d, &c->duplicates, "SELECT COUNT(*) FROM persons WHERE cid_key = $1 AND cid_hash = $2",
+	rc = db_query_int64(d, &c->duplicates, "SELECT COUNT(*) FROM persons p WHERE " PERSON_CID_MATCH("p", "$1", "$2"),
 	                    "It", pii_hash_key(hash), hash);
 	if (rc != DB_ROW)
 		return rc;

@@ -190,16 +190,44 @@ struct person_filter {
 };
 /* Reads the filters; replies 400/404 and returns -1 on bad input. */
 int person_filters_or_reply(struct req *r, struct person_filter *f);
+/* The generations of persons' ids, 0 to the newest (id >> 20), as a
+ * subquery; and the match of one citizen ID (key k, full hash h: SQL
+ * expressions) on the persons row t through persons_cid_gen — one index seek
+ * per generation (sql/011_persons_import_indexes.sql). Every citizen-ID lookup uses
+ * it: the index cannot be searched by cid_key alone. */
+#define PERSON_CID_GENS                                                                                           \
+	"(WITH RECURSIVE gen(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM gen "                      \
+	"WHERE n < (SELECT COALESCE(MAX(id), 0) >> 20 FROM persons)) SELECT n FROM gen)"
+#define PERSON_CID_MATCH(t, k, h) "(" t ".id >> 20) IN " PERSON_CID_GENS " AND " t ".cid_key = " k " AND " t ".cid_hash = " h
+
+/* persons t in the division range [lo, hi) that scope_range made from the
+ * prefix lo (SQL expressions, lo text): through persons_county — the
+ * county (PERSON_COUNTY: the township code's first six digits, as a number)
+ * within the prefix's counties, then the code itself. Every list of people
+ * by area uses it; the code range alone would not use any index. Lists are
+ * ordered by PERSON_ORDER, the index's own order: by county, then by
+ * registration (sql/011_persons_import_indexes.sql). */
+#define PERSON_COUNTY(t) "(CAST(" t ".division_code AS BIGINT) / 1000)"
+#define PERSON_IN_RANGE(t, lo, hi)                                                                                 \
+	"(" PERSON_COUNTY(t) " BETWEEN " PERSON_COUNTY_OF(lo, "000000") " AND " PERSON_COUNTY_OF(lo, "999999") ") AND "   \
+	t ".division_code >= " lo " AND " t ".division_code < " hi
+/* The first (pad "000000") or last ("999999") county under the prefix p. The
+ * "+ 0" leaves the number without a type affinity, as the index's own
+ * expression has none: SQLite uses an index for a comparison only when their
+ * affinities agree (a bare CAST would make it walk the whole index). */
+#define PERSON_COUNTY_OF(p, pad) "(CAST(substr(CAST(" p " AS TEXT) || '" pad "', 1, 6) AS BIGINT) + 0)"
+#define PERSON_ORDER(t) PERSON_COUNTY(t) ", " t ".id"
+
 /* The WHERE clause of a person_filter over persons p, $1..$8 bound by
- * person_where_bind. An ID search names cid_key and cid_hash without an OR
+ * person_where_bind. An ID search names the key and hash without an OR
  * (PERSON_WHERE(PERSON_BY_CID)), so both engines look the person up in
- * persons_cid_key instead of walking the division's rows; use it when
+ * persons_cid_gen instead of walking the division's rows; use it when
  * f->cid_hash is set, PERSON_WHERE(PERSON_ANY_CID) otherwise. */
 #define PERSON_WHERE(CID)                                                                                          \
-	"WHERE p.division_code >= $1 AND p.division_code < $2 AND ($3 = '' OR p.categories LIKE $3) "               \
+	"WHERE " PERSON_IN_RANGE("p", "$1", "$2") " AND ($3 = '' OR p.categories LIKE $3) "                           \
 	"AND ($4 = '' OR p.name LIKE $4 ESCAPE '\\') AND " CID " AND ($6 = 0 OR p.worker_id = $6) "                  \
 	"AND ($7 = '' OR p.risk_class = $7) "
-#define PERSON_BY_CID "p.cid_key = $8 AND p.cid_hash = $5"
+#define PERSON_BY_CID PERSON_CID_MATCH("p", "$8", "$5")
 #define PERSON_ANY_CID "($5 = '' OR (p.cid_key = $8 AND p.cid_hash = $5))"
 int person_where_bind(db_stmt *st, const struct person_filter *f);
 

@@ -298,11 +298,11 @@ static int by_town(const void *a, const void *b)
 }
 
 /* The data rows ordered by their township cell, file order within one
- * township (the caller frees). People are written in this order: each
- * township's new people then go side by side into persons_division instead
- * of one leaf page per row all over the index — 20–30 % faster into a large
- * registry — and a township's people keep the file's order among
- * themselves, which is the order lists show them in. */
+ * township (the caller frees). People are written in this order, so a
+ * county's new people get consecutive ids township by township: lists,
+ * ordered by county and then id (PERSON_ORDER), show an import's people
+ * grouped by township, in the file's order within one. (Each county's new
+ * entries go to the end of its range of persons_county in any order.) */
 static size_t *township_order(const struct csv_table *t, const int *map)
 {
 	size_t col = (size_t)-1, n = t->nrows ? t->nrows - 1 : 0;
@@ -449,9 +449,9 @@ int person_export(db *d, const struct person_filter *f, int unmask, int xlsx, st
 	int rc;
 	*count = 0;
 	db_stmt *st = db_prepare(d, f->cid_hash[0] ? "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_BY_CID)
-	                                             "ORDER BY p.division_code, p.id"
+	                                             "ORDER BY " PERSON_ORDER("p")
 	                                           : "SELECT " PERSON_COLS PERSON_FROM PERSON_WHERE(PERSON_ANY_CID)
-	                                             "ORDER BY p.division_code, p.id");
+	                                             "ORDER BY " PERSON_ORDER("p"));
 	if (!st) {
 		err_db(e, DB_ERROR);
 		return -1;

@@ -291,7 +291,7 @@ static long day_number(int y, int m, int d)
 	"COALESCE(p.worker_id, 0), COALESCE(w.name, ''), COALESCE(p.last_visit, ''), p.address, p.phone_masked, "     \
 	"p.guardian"
 #define DUE_WHERE                                                                                                 \
-	"WHERE p.division_code >= $1 AND p.division_code < $2 AND p.next_due >= $3 AND p.next_due < $4 "             \
+	"WHERE " PERSON_IN_RANGE("p", "$1", "$2") " AND p.next_due >= $3 AND p.next_due < $4 "                        \
 	"AND ($5 = 0 OR p.worker_id = $5) "
 
 static json_t *due_item(db_stmt *st, int today)
@@ -392,7 +392,7 @@ int h_visits_coverage(struct req *r)
 	                         "SELECT substr(p.division_code, 1, $3) AS d, p.categories, COUNT(*) AS n, "
 	                         "SUM(CASE WHEN p.last_visit IS NOT NULL THEN 1 ELSE 0 END) AS visited, "
 	                         "SUM(CASE WHEN p.next_due < $4 THEN 1 ELSE 0 END) AS overdue FROM persons p "
-	                         "WHERE p.division_code >= $1 AND p.division_code < $2 "
+	                         "WHERE " PERSON_IN_RANGE("p", "$1", "$2") " "
 	                         "GROUP BY 1, 2) x "
 	                         "LEFT JOIN divisions dv ON dv.code = x.d ORDER BY x.d");
 	json_t *by_div = json_object(), *order = json_array(), *by_cat = json_object();

@@ -185,11 +185,6 @@ test('the citizen-ID key is the first 15 hex digits of the keyed hash, as sql/01
   sql(srv.db, 'UPDATE persons SET cid_key = 0');
   sql(srv.db, update);
   assert.equal(check(), n);
-  if (!pg) {
-    const plan = sql(srv.db, "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM persons p WHERE p.division_code >= '4201' AND " +
-      "p.division_code < '4202' AND p.cid_key = 5 AND p.cid_hash = 'x'");
-    assert.match(plan, /persons_cid_key/);
-  }
   // an exact-ID search finds the person, and only them, through the key
   const cid = cids[3];
   const l = await jiangan.get(`/api/v1/persons?citizen_id=${cid}`);
@@ -199,6 +194,45 @@ test('the citizen-ID key is the first 15 hex digits of the keyed hash, as sql/01
   const e = await jiangan.get(`/api/v1/exports/persons?format=csv&citizen_id=${cid}`);
   assert.equal(e.status, 200);
   assert.equal(e.text.trim().split('\n').length, 2, e.text);
+});
+
+test('citizen-ID lookups reach every generation of ids (persons_cid_gen, sql/011): search, the duplicate warning, the gap check', async () => {
+  const GEN = 1 << 20;
+  const pg = /^postgres/.test(srv.db);
+  const cids = Array.from({ length: 6 }, () => newCid('19380303', 'F'));
+  let r = await post(jiangan, HEAD + cids.map((c, i) => `代甲${i},${c},孤寡老人,420102002,,,,,,,\n`).join(''));
+  assert.equal(r.status, 200, r.text);
+  // the last of them moves to generation 3, and new people follow it there
+  const last = Number(sql(srv.db, "SELECT MAX(id) FROM persons WHERE name LIKE '代甲%'"));
+  const moved = 3 * GEN + 7;
+  sql(srv.db, `UPDATE persons SET id = ${moved} WHERE id = ${last}`);
+  if (pg) sql(srv.db, `SELECT setval(pg_get_serial_sequence('persons', 'id'), ${moved})`);
+  // three of the same IDs again (duplicates across generations) and two new ones
+  const again = [cids[0], cids[1], cids[5]], fresh = [newCid('19380404', 'M'), newCid('19380405', 'M')];
+  r = await post(jiangan, HEAD + [...again, ...fresh].map((c, i) => `代乙${i},${c},孤寡老人,420102003,,,,,,,\n`).join(''));
+  assert.equal(r.status, 200, r.text);
+  const gens = sql(srv.db, "SELECT id FROM persons WHERE name LIKE '代乙%' ORDER BY id").split('\n').map((x) => Math.floor(Number(x) / GEN));
+  assert.deepEqual(gens, [3, 3, 3, 3, 3], 'the second file is in generation 3');
+  const found = async (c) => (await jiangan.get(`/api/v1/persons?citizen_id=${c}`)).body.items.map((x) => x.name).sort();
+  assert.deepEqual(await found(cids[0]), ['代乙0', '代甲0']);
+  assert.deepEqual(await found(cids[5]), ['代乙2', '代甲5']);
+  assert.deepEqual(await found(cids[3]), ['代甲3']);
+  assert.deepEqual(await found(fresh[1]), ['代乙4']);
+  // the API's duplicate warning looks in every generation too
+  const w = await jiangan.post('/api/v1/persons', { name: '代丙', citizen_id: cids[2], categories: ['isolated_elderly'], division_code: '420102004' });
+  assert.equal(w.status, 201, w.text);
+  assert.equal(w.body.warnings?.[0]?.code, 'duplicate_citizen_id');
+  const g = await jiangan.get('/api/v1/gaps');
+  assert.equal(g.status, 200, g.text);
+  const twins = g.body.duplicate_ids.items.map((x) => x.records.map((rec) => rec.name).sort().join('+'));
+  for (const pair of ['代乙0+代甲0', '代乙1+代甲1', '代乙2+代甲5', '代丙+代甲2']) assert.ok(twins.includes(pair), `${pair} in ${twins}`);
+  assert.ok(!twins.some((t) => t.includes('代甲3') || t.includes('代乙3')), 'no false twins');
+  if (!pg) {
+    const plan = sql(srv.db, "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM persons p WHERE (p.id >> 20) IN (WITH RECURSIVE gen(n) AS " +
+      '(SELECT 0 UNION ALL SELECT n + 1 FROM gen WHERE n < (SELECT COALESCE(MAX(id), 0) >> 20 FROM persons)) SELECT n FROM gen) ' +
+      "AND p.cid_key = 5 AND p.cid_hash = 'x'");
+    assert.match(plan, /persons_cid_gen \(<expr>=\? AND cid_key=\?\)/);
+  }
 });
 
 test('people are written township by township, in file order within one; problems stay in line order', async () => {
