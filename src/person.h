@@ -219,16 +219,17 @@ int person_filters_or_reply(struct req *r, struct person_filter *f);
 #define PERSON_ORDER(t) PERSON_COUNTY(t) ", " t ".id"
 
 /* The WHERE clause of a person_filter over persons p, $1..$8 bound by
- * person_where_bind. An ID search names the key and hash without an OR
- * (PERSON_WHERE(PERSON_BY_CID)), so both engines look the person up in
- * persons_cid_gen instead of walking the division's rows; use it when
- * f->cid_hash is set, PERSON_WHERE(PERSON_ANY_CID) otherwise. */
-#define PERSON_WHERE(CID)                                                                                          \
-	"WHERE " PERSON_IN_RANGE("p", "$1", "$2") " AND ($3 = '' OR p.categories LIKE $3) "                           \
-	"AND ($4 = '' OR p.name LIKE $4 ESCAPE '\\') AND " CID " AND ($6 = 0 OR p.worker_id = $6) "                  \
-	"AND ($7 = '' OR p.risk_class = $7) "
-#define PERSON_BY_CID PERSON_CID_MATCH("p", "$8", "$5")
-#define PERSON_ANY_CID "($5 = '' OR (p.cid_key = $8 AND p.cid_hash = $5))"
+ * person_where_bind; AREA_CID is PERSON_BY_CID when f->cid_hash is set,
+ * PERSON_ANY_CID otherwise. An ID search names the key and hash without an
+ * OR and the area without the county range, so both engines look the person
+ * up in persons_cid_gen (a PostgreSQL generic plan would otherwise walk the
+ * area's part of persons_county and filter); any other list seeks the area
+ * in persons_county. */
+#define PERSON_WHERE(AREA_CID)                                                                                     \
+	"WHERE " AREA_CID " AND ($3 = '' OR p.categories LIKE $3) AND ($4 = '' OR p.name LIKE $4 ESCAPE '\\') "       \
+	"AND ($6 = 0 OR p.worker_id = $6) AND ($7 = '' OR p.risk_class = $7) "
+#define PERSON_BY_CID "p.division_code >= $1 AND p.division_code < $2 AND " PERSON_CID_MATCH("p", "$8", "$5")
+#define PERSON_ANY_CID PERSON_IN_RANGE("p", "$1", "$2") " AND ($5 = '' OR (p.cid_key = $8 AND p.cid_hash = $5))"
 int person_where_bind(db_stmt *st, const struct person_filter *f);
 
 /* Writes one audit row in its own write transaction (views, exports). */
