@@ -13,16 +13,13 @@
 #include <unistd.h>
 #include "buf.h"
 #include "db.h"
+#include "unit_db.h"
 
 static char path[64];
 
 static db *open_fresh(void)
 {
-	char err[256];
-	snprintf(path, sizeof path, "/tmp/cw-bulk-%d.db", (int)getpid());
-	unlink(path);
-	db *d = db_open(path, err, sizeof err);
-	assert_non_null(d);
+	db *d = unit_db_fresh("bulk", path, sizeof path);
 	assert_int_equal(db_exec(d, "CREATE TABLE parent(code TEXT PRIMARY KEY);"
 	                            "CREATE TABLE child(id INTEGER PRIMARY KEY, k INTEGER NOT NULL UNIQUE, "
 	                            "code TEXT NOT NULL REFERENCES parent(code));"
@@ -34,12 +31,7 @@ static db *open_fresh(void)
 static void close_fresh(db *d)
 {
 	db_close(d);
-	char p[80];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	unit_db_remove(path);
 }
 
 static int64_t count(db *d, const char *sql)

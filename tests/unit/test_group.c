@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "db.h"
+#include "unit_db.h"
 
 #define THREADS 8
 #define JOBS 150
@@ -65,10 +66,7 @@ static void shared_commits_keep_each_result(void **state)
 {
 	(void)state;
 	char err[256];
-	snprintf(path, sizeof path, "/tmp/cw-group-%d.db", (int)getpid());
-	unlink(path);
-	db *d = db_open(path, err, sizeof err);
-	assert_non_null(d);
+	db *d = unit_db_fresh("group", path, sizeof path);
 	assert_int_equal(db_exec(d, "CREATE TABLE t(k INTEGER PRIMARY KEY); CREATE TABLE log(k INTEGER NOT NULL);"
 	                            "INSERT INTO t(k) VALUES (1);"),
 	                 0);
@@ -102,12 +100,7 @@ static void shared_commits_keep_each_result(void **state)
 	assert_int_equal(db_query_int64(d, &n, "SELECT COUNT(*) FROM log WHERE k NOT IN (SELECT k FROM t)", ""), DB_ROW);
 	assert_int_equal(n, 0);
 	db_close(d);
-	unlink(path);
-	char side[80];
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
+	unit_db_remove(path);
 }
 
 int main(void)

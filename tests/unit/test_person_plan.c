@@ -19,16 +19,14 @@
 #include "buf.h"
 #include "db.h"
 #include "person.h"
+#include "unit_db.h"
 
 static char path[64];
 
 static int setup(void **state)
 {
 	char err[256];
-	snprintf(path, sizeof path, "/tmp/cw-plan-%d.db", (int)getpid());
-	unlink(path);
-	db *d = db_open(path, err, sizeof err);
-	assert_non_null(d);
+	db *d = unit_db_fresh("plan", path, sizeof path);
 	assert_int_equal(db_migrate(d, err, sizeof err), 0);
 	*state = d;
 	return 0;
@@ -37,12 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	db_close(*state);
-	char p[80];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	unit_db_remove(path);
 	return 0;
 }
 
