@@ -99,10 +99,12 @@ crash: all
 faults: all
 	node --test tests/reliability/faults.test.mjs
 
-# the long run for docs/reliability.md: every target for FUZZ_LONG_SECONDS (default 600) in turn
-FUZZ_LONG_SECONDS ?= 600
+# the long run for docs/reliability.md: every target in turn until FUZZ_LONG_RUNS
+# executions (default 10^7), each capped at FUZZ_LONG_SECONDS (default 3600)
+FUZZ_LONG_SECONDS ?= 3600
+FUZZ_LONG_RUNS ?= 10000000
 fuzz-long:
-	tests/fuzz/long.sh $(FUZZ_LONG_SECONDS)
+	tests/fuzz/long.sh $(FUZZ_LONG_SECONDS) $(FUZZ_LONG_RUNS)
 
 sanitize:
 	$(MAKE) BUILD=build/san SAN=1 OPT=-O1 all $(addprefix build/san/tests/,$(notdir $(UNIT_BINS)))

@@ -5,6 +5,12 @@
  *   unary  := '-' unary | atom
  *   atom   := number | field | '(' expr ')'
  *   field  := [a-z_][a-z0-9_]*
+ *
+ * A parsed expression is one allocation: the header, its nodes and the text of
+ * its field codes. Every node consumes at least one character of the text
+ * (a number, a field code, a unary minus or a binary operator), so a text of
+ * n characters needs at most n nodes and n + n field-code bytes (the codes and
+ * their terminating NULs).
  */
 #include "expr.h"
 #include "buf.h"
@@ -14,13 +20,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define EXPR_MAX_TEXT 1000
+
 enum kind { E_NUM, E_FIELD, E_NEG, E_ADD, E_SUB, E_MUL, E_DIV };
 
-struct expr {
+struct node {
 	enum kind kind;
 	double num;
-	char *field;
-	struct expr *a, *b;
+	const char *field;
+	const struct node *a, *b;
+};
+
+struct expr {
+	const struct node *root;
+	struct node *nodes; /* cap entries, inside this allocation */
+	size_t n, cap;
+	char *names;        /* field codes, inside this allocation */
+	size_t nlen, ncap;
 };
 
 struct parser {
@@ -28,22 +44,22 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int depth;
+	struct expr *e;
 };
 
-static struct expr *node(enum kind k)
+static struct node *node(struct parser *ps, enum kind k)
 {
-	struct expr *e = xcalloc(1, sizeof *e);
-	e->kind = k;
-	return e;
+	struct expr *e = ps->e;
+	if (e->n == e->cap) /* cannot happen: see the bound above */
+		abort();
+	struct node *n = &e->nodes[e->n++];
+	memset(n, 0, sizeof *n);
+	n->kind = k;
+	return n;
 }
 
 void expr_free(struct expr *e)
 {
-	if (!e)
-		return;
-	expr_free(e->a);
-	expr_free(e->b);
-	free(e->field);
 	free(e);
 }
 
@@ -53,7 +69,7 @@ static void skip(struct parser *ps)
 		ps->p++;
 }
 
-static struct expr *fail(struct parser *ps, const char *what)
+static struct node *fail(struct parser *ps, const char *what)
 {
 	if (!ps->err[0])
 		snprintf(ps->err, ps->errlen, "表达式第 %d 个字符处%s (at %d: %s)", (int)(ps->p - ps->s) + 1, what,
@@ -61,9 +77,9 @@ static struct expr *fail(struct parser *ps, const char *what)
 	return NULL;
 }
 
-static struct expr *parse_expr(struct parser *ps);
+static struct node *parse_expr(struct parser *ps);
 
-static struct expr *parse_atom(struct parser *ps)
+static struct node *parse_atom(struct parser *ps)
 {
 	skip(ps);
 	const char *p = ps->p;
@@ -71,15 +87,13 @@ static struct expr *parse_atom(struct parser *ps)
 		ps->p++;
 		if (++ps->depth > 32)
 			return fail(ps, "括号嵌套过深");
-		struct expr *e = parse_expr(ps);
+		struct node *e = parse_expr(ps);
 		ps->depth--;
 		if (!e)
 			return NULL;
 		skip(ps);
-		if (*ps->p != ')') {
-			expr_free(e);
+		if (*ps->p != ')')
 			return fail(ps, "缺少右括号");
-		}
 		ps->p++;
 		return e;
 	}
@@ -89,7 +103,7 @@ static struct expr *parse_atom(struct parser *ps)
 		if (end == p || !isfinite(v))
 			return fail(ps, "数字格式错误");
 		ps->p = end;
-		struct expr *e = node(E_NUM);
+		struct node *e = node(ps, E_NUM);
 		e->num = v;
 		return e;
 	}
@@ -97,37 +111,45 @@ static struct expr *parse_atom(struct parser *ps)
 		const char *q = p;
 		while ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_')
 			q++;
-		if ((size_t)(q - p) > 64)
+		size_t len = (size_t)(q - p);
+		if (len > 64)
 			return fail(ps, "字段代码过长");
-		struct expr *e = node(E_FIELD);
-		e->field = xstrndup(p, (size_t)(q - p));
+		struct expr *x = ps->e;
+		if (x->nlen + len + 1 > x->ncap) /* cannot happen: see the bound above */
+			abort();
+		char *name = x->names + x->nlen;
+		memcpy(name, p, len);
+		name[len] = 0;
+		x->nlen += len + 1;
+		struct node *e = node(ps, E_FIELD);
+		e->field = name;
 		ps->p = q;
 		return e;
 	}
 	return fail(ps, *p ? "应为数字、字段代码或左括号" : "表达式不完整");
 }
 
-static struct expr *parse_unary(struct parser *ps)
+static struct node *parse_unary(struct parser *ps)
 {
 	skip(ps);
 	if (*ps->p == '-') {
 		ps->p++;
 		if (++ps->depth > 32)
 			return fail(ps, "嵌套过深");
-		struct expr *a = parse_unary(ps);
+		struct node *a = parse_unary(ps);
 		ps->depth--;
 		if (!a)
 			return NULL;
-		struct expr *e = node(E_NEG);
+		struct node *e = node(ps, E_NEG);
 		e->a = a;
 		return e;
 	}
 	return parse_atom(ps);
 }
 
-static struct expr *parse_binary(struct parser *ps, int level)
+static struct node *parse_binary(struct parser *ps, int level)
 {
-	struct expr *a = level ? parse_unary(ps) : parse_binary(ps, 1);
+	struct node *a = level ? parse_unary(ps) : parse_binary(ps, 1);
 	while (a) {
 		skip(ps);
 		char c = *ps->p;
@@ -139,12 +161,10 @@ static struct expr *parse_binary(struct parser *ps, int level)
 		else
 			break;
 		ps->p++;
-		struct expr *b = level ? parse_unary(ps) : parse_binary(ps, 1);
-		if (!b) {
-			expr_free(a);
+		struct node *b = level ? parse_unary(ps) : parse_binary(ps, 1);
+		if (!b)
 			return NULL;
-		}
-		struct expr *e = node(k);
+		struct node *e = node(ps, k);
 		e->a = a;
 		e->b = b;
 		a = e;
@@ -152,31 +172,41 @@ static struct expr *parse_binary(struct parser *ps, int level)
 	return a;
 }
 
-static struct expr *parse_expr(struct parser *ps)
+static struct node *parse_expr(struct parser *ps)
 {
 	return parse_binary(ps, 0);
 }
 
 struct expr *expr_parse(const char *text, char *err, size_t errlen)
 {
-	struct parser ps = {text, text, err, errlen, 0};
 	err[0] = 0;
-	if (!text || strlen(text) > 1000) {
+	size_t len = text ? strnlen(text, EXPR_MAX_TEXT + 1) : 0;
+	if (!text || len > EXPR_MAX_TEXT) {
 		snprintf(err, errlen, "表达式为空或过长 (empty or too long)");
 		return NULL;
 	}
-	struct expr *e = parse_expr(&ps);
-	if (!e)
-		return NULL;
-	skip(&ps);
-	if (*ps.p) {
-		expr_free(e);
-		return fail(&ps, "有多余的字符");
+	size_t cap = len ? len : 1, ncap = 2 * cap;
+	struct expr *e = xcalloc(1, sizeof *e + cap * sizeof(struct node) + ncap);
+	e->nodes = (struct node *)(e + 1);
+	e->cap = cap;
+	e->names = (char *)(e->nodes + cap);
+	e->ncap = ncap;
+	struct parser ps = {text, text, err, errlen, 0, e};
+	const struct node *root = parse_expr(&ps);
+	if (root) {
+		skip(&ps);
+		if (*ps.p)
+			root = fail(&ps, "有多余的字符");
 	}
+	if (!root) {
+		free(e);
+		return NULL;
+	}
+	e->root = root;
 	return e;
 }
 
-int expr_eval(const struct expr *e, expr_lookup lookup, void *ctx, double *out)
+static int eval(const struct node *e, expr_lookup lookup, void *ctx, double *out)
 {
 	double a = 0, b = 0;
 	switch (e->kind) {
@@ -186,14 +216,14 @@ int expr_eval(const struct expr *e, expr_lookup lookup, void *ctx, double *out)
 	case E_FIELD:
 		return lookup(ctx, e->field, out);
 	case E_NEG:
-		if (expr_eval(e->a, lookup, ctx, &a) != 0)
+		if (eval(e->a, lookup, ctx, &a) != 0)
 			return -1;
 		*out = -a;
 		return 0;
 	default:
 		break;
 	}
-	if (expr_eval(e->a, lookup, ctx, &a) != 0 || expr_eval(e->b, lookup, ctx, &b) != 0)
+	if (eval(e->a, lookup, ctx, &a) != 0 || eval(e->b, lookup, ctx, &b) != 0)
 		return -1;
 	switch (e->kind) {
 	case E_ADD: *out = a + b; break;
@@ -210,16 +240,26 @@ int expr_eval(const struct expr *e, expr_lookup lookup, void *ctx, double *out)
 	return isfinite(*out) ? 0 : -1;
 }
 
-void expr_fields(const struct expr *e, void (*fn)(void *ctx, const char *field), void *ctx)
+int expr_eval(const struct expr *e, expr_lookup lookup, void *ctx, double *out)
+{
+	return eval(e->root, lookup, ctx, out);
+}
+
+static void fields(const struct node *e, void (*fn)(void *ctx, const char *field), void *ctx)
 {
 	if (!e)
 		return;
 	if (e->kind == E_FIELD)
 		fn(ctx, e->field);
-	expr_fields(e->a, fn, ctx);
-	expr_fields(e->b, fn, ctx);
+	fields(e->a, fn, ctx);
+	fields(e->b, fn, ctx);
 }
 
+void expr_fields(const struct expr *e, void (*fn)(void *ctx, const char *field), void *ctx)
+{
+	if (e)
+		fields(e->root, fn, ctx);
+}
 static const struct {
 	const char *s;
 	enum cmp_op op;
